@@ -1,0 +1,14 @@
+"""account (being built)."""
+
+from fastapi import APIRouter
+
+from ossbss.tmf import Edge, Resource
+
+RESOURCES: tuple[Resource, ...] = ()
+
+
+def router(edge: Edge) -> APIRouter:
+    return APIRouter()
+
+
+__all__ = ["RESOURCES", "router"]

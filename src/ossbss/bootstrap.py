@@ -1,0 +1,108 @@
+"""The composition root: builds the platform (database, clock, outbox, auth) from settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData
+
+from ossbss import account, catalog, iam, party
+from ossbss.kernel import Base, Clock, Database, Dispatcher, HandlerRegistry, Settings, SystemClock
+from ossbss.tmf import Edge, subscribe_handlers
+
+log = logging.getLogger(__name__)
+ROOMS = (party, catalog, account)
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def metadata() -> MetaData:
+    """Every room's tables (importing the rooms registers their models on Base)."""
+    return Base.metadata
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    database: Database
+    clock: Clock
+    registry: HandlerRegistry
+    dispatcher: Dispatcher
+    authorizer: iam.ApiKeyAuthorizer
+    http: httpx.Client
+    edge: Edge = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.edge = Edge(
+            database=self.database,
+            clock=self.clock,
+            authorize=self.authorizer,
+            public_base_url=self.settings.public_base_url.rstrip("/"),
+        )
+
+    def close(self) -> None:
+        self.dispatcher.stop()
+        self.http.close()
+        self.database.dispose()
+
+
+def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Platform:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+    database = Database(settings.database_url)
+    registry = HandlerRegistry()
+    http = httpx.Client(timeout=settings.hub_timeout_seconds)
+    subscribe_handlers(registry, http)
+    dispatcher = Dispatcher(
+        database,
+        registry,
+        clock,
+        poll_seconds=settings.dispatcher_poll_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
+    database.on_commit(dispatcher.wake)
+    return Platform(
+        settings=settings,
+        database=database,
+        clock=clock,
+        registry=registry,
+        dispatcher=dispatcher,
+        authorizer=iam.ApiKeyAuthorizer(database),
+        http=http,
+    )
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def migrate(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def admin_key(platform: Platform) -> str:
+    """The admin key: OSSBSS_ADMIN_API_KEY if set, else the one kept in var/, else a new one."""
+    settings = platform.settings
+    key = settings.admin_api_key
+    if not key:
+        path = settings.admin_key_file
+        if path.exists():
+            key = path.read_text().strip()
+        else:
+            key = iam.generate_key()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(key + "\n")
+    with platform.database.unit_of_work() as session:
+        iam.ensure_admin_key(session, key=key, now=platform.clock.now())
+    return key
+
+
+__all__ = ["ROOMS", "Platform", "admin_key", "alembic_config", "build", "metadata", "migrate"]

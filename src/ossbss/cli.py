@@ -1,0 +1,115 @@
+"""``ossbss``: the command line. Each command is an edge: it owns its transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ossbss import bootstrap, iam
+from ossbss.kernel import DomainError, Settings
+
+app = typer.Typer(no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+user_app = typer.Typer(no_args_is_help=True, help="Staff users.")
+key_app = typer.Typer(no_args_is_help=True, help="API keys.")
+demo_app = typer.Typer(no_args_is_help=True, help="The demo operator.")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(key_app, name="apikey")
+app.add_typer(demo_app, name="demo")
+console = Console()
+
+
+def _platform() -> bootstrap.Platform:
+    return bootstrap.build(Settings())
+
+
+def _fail(exc: DomainError) -> None:
+    console.print(f"[red]error:[/red] {exc.message}")
+    raise typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    settings = Settings()
+    bootstrap.migrate(settings.database_url)
+    console.print(f"database at head: {settings.database_url}")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: Annotated[str, typer.Option(help=f"one of {', '.join(sorted(iam.ROLES))}")] = "readonly",
+) -> None:
+    """Create a staff user with a role."""
+    platform = _platform()
+    try:
+        with platform.database.unit_of_work() as session:
+            iam.create_user(session, username=username, role=role, now=platform.clock.now())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"user {username} created with role {role}")
+
+
+@key_app.command("create")
+def apikey_create(username: str, name: Annotated[str, typer.Option(help="what the key is for")] = "") -> None:
+    """Issue an API key for a user; it is shown once."""
+    platform = _platform()
+    try:
+        with platform.database.unit_of_work() as session:
+            key = iam.create_api_key(session, username=username, name=name, now=platform.clock.now())
+    except DomainError as exc:
+        _fail(exc)
+    console.print(key, soft_wrap=True, highlight=False)
+
+
+@key_app.command("revoke")
+def apikey_revoke(prefix: str) -> None:
+    """Revoke the keys that start with PREFIX (as shown when they were listed)."""
+    platform = _platform()
+    with platform.database.unit_of_work() as session:
+        count = iam.revoke_api_key(session, prefix=prefix, now=platform.clock.now())
+    console.print(f"revoked {count} key(s)")
+
+
+@demo_app.command("load")
+def demo_load(
+    customers: Annotated[int, typer.Option(help="how many demo customers")] = 1000,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="only if there are no customers yet")] = False,
+) -> None:
+    """Load the demo operator: an ISP + MVNO catalog and deterministic customers with accounts."""
+    from ossbss import demo
+
+    platform = _platform()
+    if if_empty and not demo.is_empty(platform):
+        console.print("demo: database already has data, nothing loaded")
+        return
+    demo.load(platform, customers=customers, console=console)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+) -> None:
+    """Serve the TMF APIs, the docs and the background dispatcher."""
+    import uvicorn
+
+    from ossbss.app import create_app
+
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    platform = bootstrap.build(settings)
+    key = bootstrap.admin_key(platform)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
+    console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
+    uvicorn.run(create_app(platform=platform), host=bind_host, port=bind_port, log_level="warning")
+
+
+def main() -> None:
+    app()

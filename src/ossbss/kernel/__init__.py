@@ -1,0 +1,61 @@
+"""The shared kernel: imports no room. Database, time, money, ids, errors, events, outbox."""
+
+from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime
+from ossbss.kernel.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    InvalidStateTransition,
+    NotFound,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
+from ossbss.kernel.events import Event
+from ossbss.kernel.ids import new_id
+from ossbss.kernel.money import Money, UnknownCurrency, check_currency, minor_unit_exponent
+from ossbss.kernel.outbox import Dispatcher, HandlerRegistry, OutboxMessage, backoff, publish
+from ossbss.kernel.settings import Settings
+from ossbss.kernel.time import (
+    Clock,
+    FixedClock,
+    Period,
+    SystemClock,
+    ensure_utc,
+    format_datetime,
+    parse_datetime,
+)
+
+__all__ = [
+    "Base",
+    "Clock",
+    "Conflict",
+    "Database",
+    "Dispatcher",
+    "DomainError",
+    "Event",
+    "FixedClock",
+    "Forbidden",
+    "HandlerRegistry",
+    "InvalidInput",
+    "InvalidStateTransition",
+    "JSONDocument",
+    "Money",
+    "NotFound",
+    "OutboxMessage",
+    "Period",
+    "Settings",
+    "SystemClock",
+    "UTCDateTime",
+    "Unauthenticated",
+    "UnknownCurrency",
+    "UnsupportedMediaType",
+    "backoff",
+    "check_currency",
+    "ensure_utc",
+    "format_datetime",
+    "minor_unit_exponent",
+    "new_id",
+    "parse_datetime",
+    "publish",
+]

@@ -1,0 +1,246 @@
+"""The transactional outbox and its in-process dispatcher.
+
+``publish`` writes an event in the caller's transaction, so it exists exactly when the change
+that caused it does. After commit the dispatcher delivers it to every handler subscribed to its
+topic, each handler in its own transaction together with a row that records it was handled: a
+handler's effect and its "done" mark commit together, so a redelivery never repeats it.
+Failures are retried with exponential backoff; pending events survive a restart because they
+are rows, not memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime
+from ossbss.kernel.events import Event
+from ossbss.kernel.ids import new_id
+from ossbss.kernel.time import Clock
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Any], None]
+
+
+class OutboxMessage(Base):
+    __tablename__ = "kernel_outbox"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    topic: Mapped[str] = mapped_column(String(120), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Undelivered rows are the queue: (delivered_at IS NULL, next_attempt_at) finds due work.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class HandledEvent(Base):
+    """One row per (event, handler) that has run to completion: makes handlers idempotent."""
+
+    __tablename__ = "kernel_handled_event"
+    __table_args__ = (UniqueConstraint("event_id", "handler"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    handler: Mapped[str] = mapped_column(String(200))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def publish(session: Session, event: Event, *, now: datetime) -> str:
+    """Record ``event`` in the caller's transaction; returns its event id."""
+    event_id = new_id()
+    session.add(
+        OutboxMessage(
+            event_id=event_id,
+            topic=event.topic,
+            payload=event.to_payload(),
+            created_at=now,
+            next_attempt_at=now,
+            attempts=0,
+        )
+    )
+    return event_id
+
+
+def backoff(attempts: int, *, base_seconds: float = 1.0, cap_seconds: float = 300.0) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: 1s, 2s, 4s ... capped."""
+    return timedelta(seconds=min(cap_seconds, base_seconds * 2 ** max(0, attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Subscription:
+    name: str
+    event_type: type[Event]
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    pk: int
+    event_id: str
+    topic: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+LEASE = timedelta(minutes=2)
+
+
+class HandlerRegistry:
+    def __init__(self) -> None:
+        self._by_topic: dict[str, list[Subscription]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[Event], handler: Handler, *, name: str | None = None) -> None:
+        handler_name = name or f"{handler.__module__}.{handler.__qualname__}"
+        self._by_topic[event_type.topic].append(Subscription(handler_name, event_type, handler))
+
+    def for_topic(self, topic: str) -> list[Subscription]:
+        return self._by_topic.get(topic, [])
+
+
+class Dispatcher:
+    """Delivers due outbox events to their handlers; run it in-process or in a worker."""
+
+    def __init__(
+        self,
+        database: Database,
+        registry: HandlerRegistry,
+        clock: Clock,
+        *,
+        poll_seconds: float = 1.0,
+        max_attempts: int = 12,
+        batch_size: int = 100,
+    ) -> None:
+        self._db = database
+        self._registry = registry
+        self._clock = clock
+        self._poll_seconds = poll_seconds
+        self._max_attempts = max_attempts
+        self._batch_size = batch_size
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_pending(self) -> int:
+        """Deliver every event that is due now; returns how many were delivered."""
+        delivered = 0
+        while True:
+            claimed = self._claim_due()
+            for message in claimed:
+                delivered += self._deliver(message)
+            if len(claimed) < self._batch_size:
+                return delivered
+
+    def _claim_due(self) -> list[_Claimed]:
+        """Lease a batch of due events so no other dispatcher takes them meanwhile.
+
+        The lease is just a later ``next_attempt_at``: if this process dies mid-delivery,
+        the events come due again when the lease runs out.
+        """
+        now = self._clock.now()
+        with self._db.unit_of_work() as session:
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.dead_at.is_(None))
+                .where(OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.pk)
+                .limit(self._batch_size)
+            )
+            if not self._db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            messages = list(session.scalars(query))
+            for message in messages:
+                message.next_attempt_at = now + LEASE
+            return [
+                _Claimed(m.pk, m.event_id, m.topic, m.payload, m.attempts) for m in messages
+            ]
+
+    def _deliver(self, message: _Claimed) -> int:
+        error = self._run_handlers(message)
+        now = self._clock.now()
+        with self._db.unit_of_work() as session:
+            row = session.get_one(OutboxMessage, message.pk)
+            if error is None:
+                row.delivered_at = now
+                return 1
+            row.attempts = message.attempts + 1
+            row.last_error = error[:2000]
+            if row.attempts >= self._max_attempts:
+                row.dead_at = now
+                log.error("outbox event %s (%s) is dead: %s", message.event_id, message.topic, error)
+            else:
+                row.next_attempt_at = now + backoff(row.attempts)
+            return 0
+
+    def _run_handlers(self, message: _Claimed) -> str | None:
+        """Run every not-yet-successful handler; return the first error, if any."""
+        first_error: str | None = None
+        for subscription in self._registry.for_topic(message.topic):
+            try:
+                self._run_handler(subscription, message)
+            except Exception as exc:
+                log.warning(
+                    "handler %s failed on %s: %s", subscription.name, message.event_id, exc
+                )
+                first_error = first_error or f"{subscription.name}: {exc!r}"
+        return first_error
+
+    def _run_handler(self, subscription: Subscription, message: _Claimed) -> None:
+        with self._db.unit_of_work() as session:
+            already = session.scalar(
+                select(HandledEvent.pk).where(
+                    HandledEvent.event_id == message.event_id,
+                    HandledEvent.handler == subscription.name,
+                )
+            )
+            if already is not None:
+                return
+            subscription.handler(session, subscription.event_type.from_payload(message.payload))
+            session.add(
+                HandledEvent(
+                    event_id=message.event_id,
+                    handler=subscription.name,
+                    handled_at=self._clock.now(),
+                )
+            )
+
+    # -- background thread -------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="outbox-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_pending()
+            except Exception:
+                log.exception("outbox dispatcher pass failed")
+            self._wake.wait(self._poll_seconds)
+            self._wake.clear()

@@ -1,0 +1,28 @@
+"""Process settings, read once from ``OSSBSS_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OSSBSS_", extra="ignore")
+
+    # sqlite:///var/ossbss.db is the embedded default; postgresql+psycopg://... in production.
+    database_url: str = "sqlite:///var/ossbss.db"
+    # When set, this exact value is (also) a valid admin API key: scripts and tests rely on it.
+    admin_api_key: str | None = None
+    # Where the generated admin key is kept when OSSBSS_ADMIN_API_KEY is not set.
+    admin_key_file: Path = Path("var/admin.key")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Absolute base URL used in href; empty means "derive from the request".
+    public_base_url: str = ""
+    # How often the outbox dispatcher looks for due events when nobody woke it up.
+    dispatcher_poll_seconds: float = 1.0
+    # Give up on an event after this many failed deliveries (it stays in the outbox, marked dead).
+    outbox_max_attempts: int = 12
+    hub_timeout_seconds: float = 5.0
+    log_level: str = "INFO"

@@ -1,0 +1,55 @@
+"""The TMF630 REST machinery, written once for every resource of every room."""
+
+from ossbss.tmf.api import Authorizer, Edge, error_body, error_response, hub_router, json_response, resource_router
+from ossbss.tmf.events import HubNotificationDue, ResourceChanged
+from ossbss.tmf.hub import subscribe_handlers
+from ossbss.tmf.patch import merge_patch
+from ossbss.tmf.query import ListQuery, parse_list_query
+from ossbss.tmf.rules import check_initial, check_period, check_transition
+from ossbss.tmf.resource import Api, Document, DocumentTable, NoRules, Resource, Rules
+from ossbss.tmf.service import (
+    create_resource,
+    delete_resource,
+    full_document,
+    get_resource,
+    list_resources,
+    patch_resource,
+)
+from ossbss.tmf.specs import Spec, load_spec
+from ossbss.tmf.store import exists, value_at, values_at
+
+__all__ = [
+    "Api",
+    "Authorizer",
+    "Document",
+    "DocumentTable",
+    "Edge",
+    "HubNotificationDue",
+    "ListQuery",
+    "NoRules",
+    "Resource",
+    "ResourceChanged",
+    "Rules",
+    "Spec",
+    "check_initial",
+    "check_period",
+    "check_transition",
+    "create_resource",
+    "delete_resource",
+    "error_body",
+    "error_response",
+    "exists",
+    "full_document",
+    "get_resource",
+    "hub_router",
+    "json_response",
+    "list_resources",
+    "load_spec",
+    "merge_patch",
+    "parse_list_query",
+    "patch_resource",
+    "resource_router",
+    "subscribe_handlers",
+    "value_at",
+    "values_at",
+]

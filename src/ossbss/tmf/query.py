@@ -1,0 +1,121 @@
+"""TMF630 query parameters, parsed into a plain value (pure: no database, no framework)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ossbss.kernel.errors import InvalidInput
+
+Operator = Literal["eq", "gt", "gte", "lt", "lte"]
+OPERATORS: frozenset[str] = frozenset({"gt", "gte", "lt", "lte", "eq"})
+RESERVED = frozenset({"fields", "offset", "limit", "sort", "depth", "expand"})
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Filter:
+    path: str
+    op: Operator
+    values: tuple[str, ...]  # OR-ed; more than one only for "eq"
+
+    @property
+    def segments(self) -> list[str]:
+        return self.path.split(".")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    path: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    offset: int = 0
+    limit: int = DEFAULT_LIMIT
+    fields: tuple[str, ...] | None = None
+    sort: tuple[SortKey, ...] = ()
+    filters: tuple[Filter, ...] = field(default_factory=tuple)
+
+
+def parse_list_query(params: Iterable[tuple[str, str]]) -> ListQuery:
+    """Turn raw query pairs into a ListQuery; a bad parameter is an InvalidInput naming it."""
+    offset, limit = 0, DEFAULT_LIMIT
+    fields: tuple[str, ...] | None = None
+    sort: tuple[SortKey, ...] = ()
+    filters: list[Filter] = []
+    for name, raw in params:
+        if name == "offset":
+            offset = _non_negative_int(name, raw)
+        elif name == "limit":
+            limit = min(_non_negative_int(name, raw), MAX_LIMIT)
+        elif name == "fields":
+            fields = parse_fields(raw)
+        elif name == "sort":
+            sort = _parse_sort(raw)
+        elif name in RESERVED:
+            continue
+        else:
+            filters.append(parse_filter(name, raw))
+    return ListQuery(offset=offset, limit=limit, fields=fields, sort=sort, filters=tuple(filters))
+
+
+def parse_fields(raw: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
+def parse_filter(name: str, raw: str) -> Filter:
+    path, op = name, "eq"
+    head, _, suffix = name.rpartition(".")
+    if head and suffix in OPERATORS:
+        path, op = head, suffix
+    _check_path(name, path)
+    if op == "eq":
+        values = tuple(value for value in raw.split(","))
+        return Filter(path=path, op="eq", values=values)
+    if "," in raw:
+        raise InvalidInput("Invalid filter", field=name, detail="a range filter takes one value")
+    return Filter(path=path, op=op, values=(raw,))  # type: ignore[arg-type]
+
+
+def _parse_sort(raw: str) -> tuple[SortKey, ...]:
+    keys = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        descending = part.startswith("-")
+        path = part.lstrip("+-")
+        _check_path("sort", path)
+        keys.append(SortKey(path=path, descending=descending))
+    return tuple(keys)
+
+
+def _check_path(name: str, path: str) -> None:
+    segments = path.split(".")
+    if any(not segment or not _is_attribute_name(segment) for segment in segments):
+        raise InvalidInput("Invalid query parameter", field=name, detail="not an attribute path")
+
+
+def _is_attribute_name(segment: str) -> bool:
+    body = segment[1:] if segment.startswith("@") else segment
+    return body.replace("_", "").replace("-", "").isalnum()
+
+
+def _non_negative_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput("Invalid query parameter", field=name, detail="must be an integer") from None
+    if value < 0:
+        raise InvalidInput("Invalid query parameter", field=name, detail="must not be negative")
+    return value
+
+
+def select_fields(document: dict[str, object], fields: tuple[str, ...]) -> dict[str, object]:
+    """Only id, href and the named first-level attributes (the CTK fails on anything extra)."""
+    wanted = {"id", "href", *(name.split(".", 1)[0] for name in fields)}
+    return {key: value for key, value in document.items() if key in wanted}

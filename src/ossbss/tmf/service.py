@@ -1,0 +1,101 @@
+"""The generic use cases on a TMF resource. Rooms add their rules through ``Resource.rules``.
+
+Every function takes the caller's session and ``now`` and never commits: the edge does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ossbss.kernel.errors import InvalidInput
+from ossbss.kernel.ids import new_id
+from ossbss.kernel.outbox import publish
+from ossbss.tmf import store
+from ossbss.tmf.events import Change, ResourceChanged, change_kinds
+from ossbss.tmf.patch import merge_patch
+from ossbss.tmf.query import ListQuery
+from ossbss.tmf.resource import Document, Resource
+
+
+def full_document(resource: Resource, resource_id: str, body: Document) -> Document:
+    """The resource as clients see it: id and (relative) href first, then the stored body."""
+    return {"id": resource_id, "href": f"{resource.path}/{resource_id}", **body}
+
+
+def list_resources(session: Session, *, resource: Resource, query: ListQuery) -> store.Page:
+    return store.list_page(session, resource, query)
+
+
+def get_resource(session: Session, *, resource: Resource, resource_id: str) -> Document:
+    return full_document(resource, resource_id, store.get(session, resource, resource_id))
+
+
+def create_resource(
+    session: Session, *, resource: Resource, payload: Any, now: datetime
+) -> Document:
+    body = _require_object(payload)
+    body.pop("id", None)
+    body.pop("href", None)
+    resource.api.spec.validate(resource.create_definition, body)
+    body = resource.rules.on_create(session, body, now)
+    resource_id = new_id()
+    store.insert_document(session, resource, resource_id, body, now)
+    document = full_document(resource, resource_id, body)
+    _publish(session, resource, "Create", document, now)
+    return document
+
+
+def patch_resource(
+    session: Session, *, resource: Resource, resource_id: str, patch: Any, now: datetime
+) -> Document:
+    changes = _require_object(patch)
+    for name in changes:
+        if name in resource.server_fields:
+            raise InvalidInput("Attribute not patchable", field=name, detail="is set by the server")
+    resource.api.spec.validate(
+        resource.update_definition, {k: v for k, v in changes.items() if v is not None}
+    )
+    old = store.get(session, resource, resource_id, for_update=True)
+    merged = merge_patch(old, changes)
+    resource.api.spec.validate(resource.create_definition, merged)
+    new = resource.rules.on_update(session, old, merged, now)
+    kinds = change_kinds(old, new, resource.state_field)
+    if not kinds:
+        return full_document(resource, resource_id, old)
+    store.update_document(session, resource, resource_id, new, now)
+    document = full_document(resource, resource_id, new)
+    for kind in kinds:
+        _publish(session, resource, kind, document, now)
+    return document
+
+
+def delete_resource(session: Session, *, resource: Resource, resource_id: str, now: datetime) -> None:
+    old = full_document(resource, resource_id, store.get(session, resource, resource_id, for_update=True))
+    resource.rules.on_delete(session, old, now)
+    store.delete_document(session, resource, resource_id)
+    _publish(session, resource, "Delete", old, now)
+
+
+def _publish(session: Session, resource: Resource, change: Change, document: Document, now: datetime) -> None:
+    publish(
+        session,
+        ResourceChanged(
+            api=resource.api.name,
+            resource=resource.name,
+            resource_id=document["id"],
+            change=change,
+            document=document,
+            occurred_at=now,
+        ),
+        now=now,
+    )
+
+
+def _require_object(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise InvalidInput("Invalid body", detail="the request body must be a JSON object")
+    return dict(payload)
+

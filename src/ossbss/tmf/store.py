@@ -1,0 +1,163 @@
+"""All SQL for TMF documents: page, get, insert, update, delete, and the reference index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ossbss.kernel.errors import InvalidInput, NotFound
+from ossbss.kernel.time import parse_datetime
+from ossbss.tmf.filters import column_python_type, compile_filter, compile_sort
+from ossbss.tmf.models import RefIndex
+from ossbss.tmf.query import ListQuery
+from ossbss.tmf.resource import Document, Resource
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    items: list[tuple[str, Document]]  # (id, document)
+
+
+def _table(resource: Resource) -> Table:
+    return resource.model.__table__  # type: ignore[attr-defined, no-any-return]
+
+
+def list_page(session: Session, resource: Resource, query: ListQuery) -> Page:
+    table = _table(resource)
+    dialect = session.get_bind().dialect.name
+    conditions = [compile_filter(resource, table, flt, dialect) for flt in query.filters]
+    count = select(func.count()).select_from(table).where(*conditions)
+    total = session.execute(count).scalar_one()
+    if query.limit == 0 or query.offset >= total:
+        return Page(total=total, items=[])
+    order = [compile_sort(resource, table, key, dialect) for key in query.sort]
+    # Page over the narrow primary-key index first, then fetch only the page's documents:
+    # a deep offset then skips index entries, not whole documents.
+    page_pks = (
+        select(table.c.pk)
+        .where(*conditions)
+        .order_by(*order, table.c.pk)
+        .offset(query.offset)
+        .limit(query.limit)
+    )
+    page = page_pks.subquery("page")
+    rows = session.execute(
+        select(table.c.id, table.c.body)
+        .join(page, table.c.pk == page.c.pk)
+        .order_by(*order, table.c.pk)
+    ).all()
+    return Page(total=total, items=[(row.id, row.body) for row in rows])
+
+
+def get(session: Session, resource: Resource, resource_id: str, *, for_update: bool = False) -> Document:
+    table = _table(resource)
+    query = select(table.c.body).where(table.c.id == resource_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    body = session.execute(query).scalar_one_or_none()
+    if body is None:
+        raise NotFound(f"No {resource.name} with id {resource_id}", field="id")
+    return dict(body)
+
+
+def exists(session: Session, resource: Resource, resource_id: str) -> bool:
+    table = _table(resource)
+    return session.execute(select(table.c.pk).where(table.c.id == resource_id)).first() is not None
+
+
+def insert_document(
+    session: Session, resource: Resource, resource_id: str, document: Document, now: datetime
+) -> None:
+    table = _table(resource)
+    values = {"id": resource_id, "body": document, "created_at": now, "updated_at": now}
+    values.update(indexed_values(resource, document))
+    pk = session.execute(insert(table).values(**values).returning(table.c.pk)).scalar_one()
+    _write_refs(session, resource, pk, document)
+
+
+def update_document(
+    session: Session, resource: Resource, resource_id: str, document: Document, now: datetime
+) -> None:
+    table = _table(resource)
+    values = {"body": document, "updated_at": now, **indexed_values(resource, document)}
+    pk = session.execute(
+        update(table).where(table.c.id == resource_id).values(**values).returning(table.c.pk)
+    ).scalar_one()
+    if resource.refs:
+        session.execute(delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk))
+        _write_refs(session, resource, pk, document)
+
+
+def delete_document(session: Session, resource: Resource, resource_id: str) -> None:
+    table = _table(resource)
+    pk = session.execute(
+        delete(table).where(table.c.id == resource_id).returning(table.c.pk)
+    ).scalar_one_or_none()
+    if pk is None:
+        raise NotFound(f"No {resource.name} with id {resource_id}", field="id")
+    if resource.refs:
+        session.execute(delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk))
+
+
+def indexed_values(resource: Resource, document: Document) -> dict[str, Any]:
+    """The column values a document implies, typed as the columns expect."""
+    table = _table(resource)
+    values: dict[str, Any] = {}
+    for path, column_name in resource.columns.items():
+        if column_name in ("id",):
+            continue
+        raw = value_at(document, path)
+        column = table.c[column_name]
+        values[column_name] = _to_column(path, raw, column)
+    return values
+
+
+def _to_column(path: str, raw: Any, column: Any) -> Any:
+    if raw is None or isinstance(raw, (dict, list)):
+        return None
+    python_type = column_python_type(column)
+    if python_type is datetime:
+        try:
+            return parse_datetime(str(raw))
+        except ValueError:
+            raise InvalidInput("Invalid date-time", field=path, detail="must be ISO 8601") from None
+    if python_type is str:
+        return str(raw)[: getattr(column.type, "length", None) or None]
+    return raw
+
+
+def value_at(document: Any, path: str) -> Any:
+    """Follow a dotted path through objects (not arrays); None where it does not lead."""
+    current = document
+    for segment in path.split("."):
+        if not isinstance(current, dict):
+            return None
+        current = current.get(segment)
+    return current
+
+
+def values_at(document: Any, segments: list[str]) -> list[Any]:
+    """Every value a dotted path reaches, stepping into arrays at any depth."""
+    if isinstance(document, list):
+        return [value for item in document for value in values_at(item, segments)]
+    if not segments:
+        return [document]
+    if not isinstance(document, dict) or segments[0] not in document:
+        return []
+    return values_at(document[segments[0]], segments[1:])
+
+
+def _write_refs(session: Session, resource: Resource, pk: int, document: Document) -> None:
+    rows = [
+        {"resource": resource.name, "resource_pk": pk, "path": path, "value": str(value)[:255]}
+        for path in resource.refs
+        for value in dict.fromkeys(values_at(document, path.split(".")))
+        if value is not None and not isinstance(value, (dict, list))
+    ]
+    if rows:
+        session.execute(insert(RefIndex), rows)

@@ -1,0 +1,99 @@
+"""Fixtures: one platform per test session on SQLite or PostgreSQL, emptied after each test.
+
+``OSSBSS_TEST_DATABASE_URL`` picks the engine (``make test`` runs the suite once per engine);
+without it the suite runs on a throwaway SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from ossbss import bootstrap
+from ossbss.app import create_app
+from ossbss.kernel import FixedClock, Settings
+
+ADMIN_KEY = "ossbss_test-admin-key-0123456789abcdef"
+START = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("OSSBSS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def session_platform(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[bootstrap.Platform]:
+    settings = Settings(
+        database_url=database_url,
+        admin_api_key=ADMIN_KEY,
+        admin_key_file=Path(tmp_path_factory.mktemp("var")) / "admin.key",
+        public_base_url="http://testserver",
+        hub_timeout_seconds=2.0,
+    )
+    platform = bootstrap.build(settings, clock=FixedClock(START))
+    metadata = bootstrap.metadata()
+    metadata.drop_all(platform.database.engine)
+    metadata.create_all(platform.database.engine)
+    yield platform
+    platform.close()
+
+
+@pytest.fixture
+def platform(session_platform: bootstrap.Platform) -> Iterator[bootstrap.Platform]:
+    clock = session_platform.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(START)
+    bootstrap.admin_key(session_platform)
+    yield session_platform
+    _empty_all_tables(session_platform)
+    session_platform.authorizer.forget()
+
+
+def _empty_all_tables(platform: bootstrap.Platform) -> None:
+    tables = list(reversed(bootstrap.metadata().sorted_tables))
+    with platform.database.engine.begin() as connection:
+        if platform.database.is_sqlite:
+            for table in tables:
+                connection.execute(table.delete())
+        else:
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def clock(platform: bootstrap.Platform) -> FixedClock:
+    assert isinstance(platform.clock, FixedClock)
+    return platform.clock
+
+
+@pytest.fixture
+def app_client(platform: bootstrap.Platform) -> Iterator[TestClient]:
+    """An HTTP client without credentials."""
+    with TestClient(create_app(platform=platform, run_dispatcher=False)) as client:
+        yield client
+
+
+@pytest.fixture
+def client(app_client: TestClient) -> TestClient:
+    """An HTTP client authenticated as admin."""
+    app_client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
+    return app_client
+
+
+def key_for(platform: bootstrap.Platform, role: str) -> str:
+    """Create a user with ``role`` and return a fresh API key for it."""
+    from ossbss import iam
+
+    with platform.database.unit_of_work() as session:
+        iam.create_user(session, username=f"user-{role}", role=role, now=platform.clock.now())
+        return iam.create_api_key(session, username=f"user-{role}", name="test", now=platform.clock.now())
