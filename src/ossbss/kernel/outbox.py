@@ -139,10 +139,10 @@ class Dispatcher:
         delivered = 0
         while True:
             claimed = self._claim_due()
+            if not claimed:
+                return delivered
             for message in claimed:
                 delivered += self._deliver(message)
-            if len(claimed) < self._batch_size:
-                return delivered
 
     def _claim_due(self) -> list[_Claimed]:
         """Lease a batch of due events so no other dispatcher takes them meanwhile.

@@ -56,7 +56,9 @@ def patch_resource(
         if name in resource.server_fields:
             raise InvalidInput("Attribute not patchable", field=name, detail="is set by the server")
     resource.api.spec.validate(
-        resource.update_definition, {k: v for k, v in changes.items() if v is not None}
+        resource.update_definition,
+        {k: v for k, v in changes.items() if v is not None},
+        partial=True,
     )
     old = store.get(session, resource, resource_id, for_update=True)
     merged = merge_patch(old, changes)

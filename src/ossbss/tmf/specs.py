@@ -36,10 +36,19 @@ class Spec:
         self.base_path: str = document.get("basePath", "/").rstrip("/")
         self._validators: dict[str, Draft4Validator] = {}
 
-    def validate(self, definition: str, instance: Any) -> None:
-        """Raise InvalidInput naming the first offending field, or return quietly."""
+    def validate(self, definition: str, instance: Any, *, partial: bool = False) -> None:
+        """Raise InvalidInput naming the first offending field, or return quietly.
+
+        ``partial`` is for merge patches: a patch names only what changes, so the top-level
+        ``required`` list (which some ``_Update`` definitions carry) does not apply to it.
+        """
         validator = self._validator(definition)
-        errors = sorted(validator.iter_errors(instance), key=_error_sort_key)
+        errors = [
+            error
+            for error in validator.iter_errors(instance)
+            if not (partial and error.validator == "required" and not error.absolute_path)
+        ]
+        errors.sort(key=_error_sort_key)
         if errors:
             raise _to_invalid_input(errors[0])
 

@@ -1,0 +1,41 @@
+# Two commands: `make run` serves the platform on SQLite with demo data; `make test` runs everything.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint unit bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/ossbss db upgrade
+	$(BIN)/ossbss demo load --if-empty
+	$(BIN)/ossbss serve --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest
+
+# The whole suite on SQLite, then again on a throwaway PostgreSQL cluster.
+test: lint
+	$(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/tmf_api.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
