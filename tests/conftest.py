@@ -32,7 +32,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def session_platform(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[bootstrap.Platform]:
+def session_platform(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[bootstrap.Platform]:
     settings = Settings(
         database_url=database_url,
         admin_api_key=ADMIN_KEY,
@@ -96,4 +98,6 @@ def key_for(platform: bootstrap.Platform, role: str) -> str:
 
     with platform.database.unit_of_work() as session:
         iam.create_user(session, username=f"user-{role}", role=role, now=platform.clock.now())
-        return iam.create_api_key(session, username=f"user-{role}", name="test", now=platform.clock.now())
+        return iam.create_api_key(
+            session, username=f"user-{role}", name="test", now=platform.clock.now()
+        )

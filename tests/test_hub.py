@@ -96,7 +96,9 @@ def test_create_change_state_change_and_delete_are_notified(
     created = listener.events[0]
     assert created["event"]["individual"]["id"] == person["id"]
     assert created["event"]["individual"]["href"] == person["href"]
-    assert created["eventId"] and created["eventTime"] and created["domain"] == "party"
+    assert created["eventId"]
+    assert created["eventTime"]
+    assert created["domain"] == "party"
     assert listener.events[2]["event"]["individual"]["status"] == "validated"
 
 
@@ -110,7 +112,9 @@ def test_the_query_filters_what_a_subscriber_receives(
     assert listener.types() == ["IndividualStateChangeEvent"]
 
 
-def test_query_on_resource_attributes(client: TestClient, platform: Platform, listener: Listener) -> None:
+def test_query_on_resource_attributes(
+    client: TestClient, platform: Platform, listener: Listener
+) -> None:
     subscribe(client, listener, query="event.individual.familyName=Wanted")
     client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "Other"})
     client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "Wanted"})

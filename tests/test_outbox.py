@@ -11,7 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ossbss.bootstrap import Platform
-from ossbss.kernel import Dispatcher, Event, FixedClock, HandlerRegistry, OutboxMessage, backoff, publish
+from ossbss.kernel import (
+    Dispatcher,
+    Event,
+    FixedClock,
+    HandlerRegistry,
+    OutboxMessage,
+    backoff,
+    publish,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,9 +62,14 @@ def test_an_event_is_delivered_once_after_commit(platform: Platform) -> None:
 
 def test_an_event_of_a_rolled_back_transaction_never_exists(platform: Platform) -> None:
     recorder = Recorder()
-    with pytest.raises(RuntimeError), platform.database.unit_of_work() as session:
-        publish(session, ThingHappened(thing_id="ghost"), now=platform.clock.now())
-        raise RuntimeError("the change failed")
+
+    def failing_change() -> None:
+        with platform.database.unit_of_work() as session:
+            publish(session, ThingHappened(thing_id="ghost"), now=platform.clock.now())
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
     assert dispatcher_for(platform, recorder).run_pending() == 0
     assert recorder.seen == []
 
@@ -90,7 +103,9 @@ def test_pending_events_survive_a_restart(platform: Platform) -> None:
     assert recorder.seen == ["c"]
 
 
-def test_an_event_that_keeps_failing_is_parked_as_dead(platform: Platform, clock: FixedClock) -> None:
+def test_an_event_that_keeps_failing_is_parked_as_dead(
+    platform: Platform, clock: FixedClock
+) -> None:
     recorder = Recorder(failures=100)
     dispatcher = dispatcher_for(platform, recorder, max_attempts=3)
     emit(platform, "d")

@@ -16,7 +16,9 @@ def individual(client: TestClient, **extra: object) -> dict:
 
 
 def test_create_individual_returns_201_with_location_and_defaults(client: TestClient) -> None:
-    response = client.post(f"{PARTY}/individual", json={"givenName": "Ada", "familyName": "Lovelace"})
+    response = client.post(
+        f"{PARTY}/individual", json={"givenName": "Ada", "familyName": "Lovelace"}
+    )
     assert response.status_code == 201
     body = response.json()
     assert response.headers["Location"] == body["href"]
@@ -24,11 +26,14 @@ def test_create_individual_returns_201_with_location_and_defaults(client: TestCl
     assert body["status"] == "initialized"
 
 
-def test_individual_without_family_name_is_refused_and_nothing_is_written(client: TestClient) -> None:
+def test_individual_without_family_name_is_refused_and_nothing_is_written(
+    client: TestClient,
+) -> None:
     response = client.post(f"{PARTY}/individual", json={"givenName": "Ada"})
     assert response.status_code == 400
     error = response.json()
-    assert error["code"] and error["reason"]
+    assert error["code"]
+    assert error["reason"]
     assert "familyName" in error["message"]
     assert client.get(f"{PARTY}/individual").headers["X-Total-Count"] == "0"
 
@@ -39,19 +44,26 @@ def test_phone_numbers_are_normalised_to_e164_and_bad_ones_refused(client: TestC
     assert body["contactMedium"][0]["characteristic"]["phoneNumber"] == "+442079460018"
 
     bad = {"mediumType": "phone", "characteristic": {"phoneNumber": "020 7946 0018"}}
-    response = client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "B", "contactMedium": [bad]})
+    response = client.post(
+        f"{PARTY}/individual", json={"givenName": "A", "familyName": "B", "contactMedium": [bad]}
+    )
     assert response.status_code == 400
     assert "contactMedium[0].characteristic.phoneNumber" in response.json()["message"]
 
 
 def test_email_and_country_are_validated(client: TestClient) -> None:
     medium = {"mediumType": "email", "characteristic": {"emailAddress": "not-an-address"}}
-    response = client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "B", "contactMedium": [medium]})
+    response = client.post(
+        f"{PARTY}/individual", json={"givenName": "A", "familyName": "B", "contactMedium": [medium]}
+    )
     assert response.status_code == 400
     assert "emailAddress" in response.json()["message"]
 
     address = {"mediumType": "postalAddress", "characteristic": {"country": "XX", "city": "Paris"}}
-    response = client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "B", "contactMedium": [address]})
+    response = client.post(
+        f"{PARTY}/individual",
+        json={"givenName": "A", "familyName": "B", "contactMedium": [address]},
+    )
     assert response.status_code == 400
     assert "country" in response.json()["message"]
 
@@ -70,14 +82,17 @@ def test_individual_lifecycle_refuses_going_back(client: TestClient) -> None:
 
 
 def test_unknown_status_value_is_refused(client: TestClient) -> None:
-    response = client.post(f"{PARTY}/organization", json={"tradingName": "Acme", "status": "bankrupt"})
+    response = client.post(
+        f"{PARTY}/organization", json={"tradingName": "Acme", "status": "bankrupt"}
+    )
     assert response.status_code == 400
     assert "status" in response.json()["message"]
 
 
 def test_customer_needs_an_existing_engaged_party(client: TestClient) -> None:
     response = client.post(
-        f"{CUSTOMER}/customer", json={"name": "Ghost", "engagedParty": {"id": "nope", "@referredType": "Individual"}}
+        f"{CUSTOMER}/customer",
+        json={"name": "Ghost", "engagedParty": {"id": "nope", "@referredType": "Individual"}},
     )
     assert response.status_code == 400
     assert "engagedParty.id" in response.json()["message"]
@@ -85,7 +100,10 @@ def test_customer_needs_an_existing_engaged_party(client: TestClient) -> None:
     person = individual(client)
     response = client.post(
         f"{CUSTOMER}/customer",
-        json={"name": "Ada L.", "engagedParty": {"id": person["id"], "@referredType": "Individual"}},
+        json={
+            "name": "Ada L.",
+            "engagedParty": {"id": person["id"], "@referredType": "Individual"},
+        },
     )
     assert response.status_code == 201
     customer = response.json()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from tmf_cases import CASES, Case, create
 
 from ossbss.bootstrap import Platform
+from tmf_cases import CASES, Case, create
 
 pytestmark = pytest.mark.parametrize("case", CASES, ids=str)
 
@@ -53,7 +53,8 @@ def test_get_unknown_id_is_404_with_error_body(client: TestClient, case: Case) -
     response = client.get(f"{case.path}/does-not-exist")
     assert response.status_code == 404
     error = response.json()
-    assert error["code"] and error["reason"]
+    assert error["code"]
+    assert error["reason"]
     assert error["status"] == "404"
 
 
@@ -89,11 +90,15 @@ def test_filter_exact_or_and_range(client: TestClient, case: Case) -> None:
     assert {item["id"] for item in above} == {made[2]["id"], made[3]["id"]}
     at_most = client.get(case.path, params={f"{case.key}.lte": values[1]}).json()
     assert {item["id"] for item in at_most} == {made[0]["id"], made[1]["id"]}
-    assert client.get(case.path, params={f"{case.key}.gte": values[3]}).headers["X-Total-Count"] == "1"
+    assert (
+        client.get(case.path, params={f"{case.key}.gte": values[3]}).headers["X-Total-Count"] == "1"
+    )
     assert client.get(case.path, params={f"{case.key}.lt": values[0]}).json() == []
 
 
-def test_filter_on_an_extension_attribute_runs_in_the_database(client: TestClient, case: Case) -> None:
+def test_filter_on_an_extension_attribute_runs_in_the_database(
+    client: TestClient, case: Case
+) -> None:
     gold = _make(client, case, 0, loyalty={"tier": "gold"})
     _make(client, case, 1, loyalty={"tier": "silver"})
     found = client.get(case.path, params={"loyalty.tier": "gold"}).json()
@@ -104,7 +109,9 @@ def test_sort_ascending_and_descending(client: TestClient, case: Case) -> None:
     made = [_make(client, case, n) for n in (2, 0, 1)]
     ascending = [item[case.key] for item in client.get(case.path, params={"sort": case.key}).json()]
     assert ascending == sorted(item[case.key] for item in made)
-    descending = [item[case.key] for item in client.get(case.path, params={"sort": f"-{case.key}"}).json()]
+    descending = [
+        item[case.key] for item in client.get(case.path, params={"sort": f"-{case.key}"}).json()
+    ]
     assert descending == sorted((item[case.key] for item in made), reverse=True)
 
 
@@ -124,7 +131,9 @@ def test_patch_is_a_merge_patch(client: TestClient, case: Case) -> None:
     assert client.get(f"{case.path}/{body['id']}").json() == patched
 
 
-def test_patch_accepts_plain_json_and_refuses_other_media_types(client: TestClient, case: Case) -> None:
+def test_patch_accepts_plain_json_and_refuses_other_media_types(
+    client: TestClient, case: Case
+) -> None:
     body = _make(client, case)
     attribute, value = case.patch
     url = f"{case.path}/{body['id']}"
@@ -134,7 +143,9 @@ def test_patch_accepts_plain_json_and_refuses_other_media_types(client: TestClie
     assert refused.json()["code"]
 
 
-def test_patch_refuses_server_set_attributes_and_changes_nothing(client: TestClient, case: Case) -> None:
+def test_patch_refuses_server_set_attributes_and_changes_nothing(
+    client: TestClient, case: Case
+) -> None:
     body = _make(client, case)
     url = f"{case.path}/{body['id']}"
     for name in ("id", "href"):
@@ -160,7 +171,9 @@ def test_delete_returns_204_and_then_404(client: TestClient, case: Case) -> None
 
 def test_bad_input_is_400_and_writes_nothing(client: TestClient, case: Case) -> None:
     before = _total(client, case)
-    malformed = client.post(case.path, content="{not json", headers={"Content-Type": "application/json"})
+    malformed = client.post(
+        case.path, content="{not json", headers={"Content-Type": "application/json"}
+    )
     assert malformed.status_code == 400
     assert malformed.json()["reason"] == "Malformed JSON"
     wrong_type = client.post(case.path, json={**case.body(client, 9), case.key: 42})

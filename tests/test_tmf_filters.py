@@ -31,7 +31,9 @@ def test_dot_notation_reaches_through_arrays_of_objects(client: TestClient) -> N
 
 def test_related_party_ids_are_found_through_the_reference_index(client: TestClient) -> None:
     ref = {"id": "p-42", "role": "guardian", "@referredType": "Individual"}
-    child = person(client, "Child", relatedParty=[{"id": "p-7", "@referredType": "Individual"}, ref])
+    child = person(
+        client, "Child", relatedParty=[{"id": "p-7", "@referredType": "Individual"}, ref]
+    )
     person(client, "Other", relatedParty=[{"id": "p-7", "@referredType": "Individual"}])
     assert ids(client.get(INDIVIDUAL, params={"relatedParty.id": "p-42"})) == {child["id"]}
     assert len(ids(client.get(INDIVIDUAL, params={"relatedParty.id": "p-7,p-42"}))) == 2
@@ -56,8 +58,16 @@ def test_nested_object_attribute_and_date_ranges(client: TestClient) -> None:
 
 
 def test_booleans_in_documents_filter_as_true_and_false(client: TestClient) -> None:
-    preferred = {"mediumType": "email", "preferred": True, "characteristic": {"emailAddress": "a@example.com"}}
-    other = {"mediumType": "email", "preferred": False, "characteristic": {"emailAddress": "b@example.com"}}
+    preferred = {
+        "mediumType": "email",
+        "preferred": True,
+        "characteristic": {"emailAddress": "a@example.com"},
+    }
+    other = {
+        "mediumType": "email",
+        "preferred": False,
+        "characteristic": {"emailAddress": "b@example.com"},
+    }
     yes = person(client, "Yes", contactMedium=[preferred])
     no = person(client, "No", contactMedium=[other])
     assert ids(client.get(INDIVIDUAL, params={"contactMedium.preferred": "true"})) == {yes["id"]}

@@ -54,7 +54,19 @@ def _customer(client: TestClient, n: int) -> Body:
 
 
 CASES: list[Case] = [
-    Case("individual", "/tmf-api/party/v4/individual", _individual, ("gender", "female"), key="familyName"),
-    Case("organization", "/tmf-api/party/v4/organization", _organization, ("name", "Renamed"), key="tradingName"),
+    Case(
+        "individual",
+        "/tmf-api/party/v4/individual",
+        _individual,
+        ("gender", "female"),
+        key="familyName",
+    ),
+    Case(
+        "organization",
+        "/tmf-api/party/v4/organization",
+        _organization,
+        ("name", "Renamed"),
+        key="tradingName",
+    ),
     Case("customer", "/tmf-api/customerManagement/v4/customer", _customer, ("statusReason", "vip")),
 ]

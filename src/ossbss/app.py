@@ -41,7 +41,9 @@ def create_app(
     app = FastAPI(
         title="ossbss",
         version=__version__,
-        description="Open-source OSS/BSS: TM Forum Open APIs (v4). Send `Authorization: Bearer <api key>`.",
+        description=(
+            "Open-source OSS/BSS: TM Forum Open APIs (v4). Send `Authorization: Bearer <api key>`."
+        ),
         lifespan=lifespan,
     )
     app.state.platform = platform
@@ -57,7 +59,7 @@ def create_app(
 
         try:
             await run_in_threadpool(probe)
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        except Exception as exc:
             log.warning("health check failed: %s", exc)
             return json_response(error_body(503, "UNAVAILABLE", "Database unavailable"), 503)
         return json_response({"status": "ok", "version": __version__})
@@ -75,7 +77,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(part) for part in first.get("loc", ())[1:])
-        message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid"))
+        message = (
+            f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg", "invalid"))
+        )
         return json_response(error_body(400, "INVALID_INPUT", "Invalid request", message), 400)
 
     @app.exception_handler(StarletteHTTPException)
@@ -97,7 +101,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's schema plus the TMF spec definitions our routes refer to."""
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     apis = {resource.api for room in bootstrap.ROOMS for resource in room.RESOURCES}
     for api in sorted(apis, key=lambda a: a.name):

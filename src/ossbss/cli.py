@@ -11,7 +11,9 @@ from rich.console import Console
 from ossbss import bootstrap, iam
 from ossbss.kernel import DomainError, Settings
 
-app = typer.Typer(no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs.")
+app = typer.Typer(
+    no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs."
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 user_app = typer.Typer(no_args_is_help=True, help="Staff users.")
 key_app = typer.Typer(no_args_is_help=True, help="API keys.")
@@ -56,12 +58,16 @@ def user_create(
 
 
 @key_app.command("create")
-def apikey_create(username: str, name: Annotated[str, typer.Option(help="what the key is for")] = "") -> None:
+def apikey_create(
+    username: str, name: Annotated[str, typer.Option(help="what the key is for")] = ""
+) -> None:
     """Issue an API key for a user; it is shown once."""
     platform = _platform()
     try:
         with platform.database.unit_of_work() as session:
-            key = iam.create_api_key(session, username=username, name=name, now=platform.clock.now())
+            key = iam.create_api_key(
+                session, username=username, name=name, now=platform.clock.now()
+            )
     except DomainError as exc:
         _fail(exc)
     console.print(key, soft_wrap=True, highlight=False)
@@ -79,7 +85,9 @@ def apikey_revoke(prefix: str) -> None:
 @demo_app.command("load")
 def demo_load(
     customers: Annotated[int, typer.Option(help="how many demo customers")] = 1000,
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="only if there are no customers yet")] = False,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="only if there are no customers yet")
+    ] = False,
 ) -> None:
     """Load the demo operator: an ISP + MVNO catalog and deterministic customers with accounts."""
     from ossbss import demo
@@ -102,7 +110,9 @@ def serve(
     from ossbss.app import create_app
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     platform = bootstrap.build(settings)
     key = bootstrap.admin_key(platform)
     bind_host, bind_port = host or settings.host, port or settings.port

@@ -18,7 +18,7 @@ __all__ = [
     "authenticate",
     "create_api_key",
     "create_user",
-    "generate_key",
     "ensure_admin_key",
+    "generate_key",
     "revoke_api_key",
 ]

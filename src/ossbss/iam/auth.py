@@ -28,19 +28,26 @@ class ApiKeyAuthorizer:
         principal = self.principal(request)
         request.state.principal = principal
         if not may(principal.role, roles):
+            needed = ", ".join(sorted(roles or ()))
             raise Forbidden(
                 "Not allowed",
-                detail=f"role {principal.role} may not do this; needs one of {', '.join(sorted(roles or ()))}",
+                detail=f"role {principal.role} may not do this; needs one of {needed}",
             )
 
     def principal(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
-            raise Unauthenticated("Missing credentials", field="Authorization", detail="send Authorization: Bearer <api key>")
+            raise Unauthenticated(
+                "Missing credentials",
+                field="Authorization",
+                detail="send Authorization: Bearer <api key>",
+            )
         principal = self._lookup(key.strip())
         if principal is None:
-            raise Unauthenticated("Invalid credentials", field="Authorization", detail="unknown or revoked API key")
+            raise Unauthenticated(
+                "Invalid credentials", field="Authorization", detail="unknown or revoked API key"
+            )
         return principal
 
     def _lookup(self, key: str) -> Principal | None:

@@ -21,7 +21,9 @@ class Principal:
 
 def create_user(session: Session, *, username: str, role: str, now: datetime) -> Principal:
     if role not in ROLES:
-        raise InvalidInput("Unknown role", field="role", detail=f"must be one of {', '.join(sorted(ROLES))}")
+        raise InvalidInput(
+            "Unknown role", field="role", detail=f"must be one of {', '.join(sorted(ROLES))}"
+        )
     if not username.strip():
         raise InvalidInput("Missing username", field="username", detail="is required")
     if session.scalar(select(User.pk).where(User.username == username)) is not None:
@@ -31,18 +33,30 @@ def create_user(session: Session, *, username: str, role: str, now: datetime) ->
     return Principal(username=username, role=role)
 
 
-def create_api_key(session: Session, *, username: str, name: str, now: datetime, key: str | None = None) -> str:
+def create_api_key(
+    session: Session, *, username: str, name: str, now: datetime, key: str | None = None
+) -> str:
     """Issue a key for ``username`` and return it in clear: the only time anyone sees it."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"No user {username}", field="username")
     key = key or generate_key()
-    session.add(ApiKey(user_pk=user.pk, name=name, prefix=display_prefix(key), digest=digest(key), created_at=now))
+    session.add(
+        ApiKey(
+            user_pk=user.pk,
+            name=name,
+            prefix=display_prefix(key),
+            digest=digest(key),
+            created_at=now,
+        )
+    )
     return key
 
 
 def revoke_api_key(session: Session, *, prefix: str, now: datetime) -> int:
-    keys = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))).all()
+    keys = session.scalars(
+        select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+    ).all()
     for key in keys:
         key.revoked_at = now
     return len(keys)

@@ -116,7 +116,9 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         write_bind = (
-            self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+            self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            if self.is_sqlite
+            else self.engine
         )
         self._readers = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._writers = sessionmaker(bind=write_bind, expire_on_commit=False)

@@ -15,7 +15,11 @@ class UnknownCurrency(ValueError):
 
 def check_currency(code: str) -> str:
     """Return the ISO 4217 code if it is a real currency, else raise UnknownCurrency."""
-    if not isinstance(code, str) or len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+    if (
+        not isinstance(code, str)
+        or len(code) != 3
+        or pycountry.currencies.get(alpha_3=code) is None
+    ):
         raise UnknownCurrency(f"{code!r} is not an ISO 4217 currency code")
     return code
 

@@ -103,7 +103,9 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._by_topic: dict[str, list[Subscription]] = defaultdict(list)
 
-    def subscribe(self, event_type: type[Event], handler: Handler, *, name: str | None = None) -> None:
+    def subscribe(
+        self, event_type: type[Event], handler: Handler, *, name: str | None = None
+    ) -> None:
         handler_name = name or f"{handler.__module__}.{handler.__qualname__}"
         self._by_topic[event_type.topic].append(Subscription(handler_name, event_type, handler))
 
@@ -164,9 +166,7 @@ class Dispatcher:
             messages = list(session.scalars(query))
             for message in messages:
                 message.next_attempt_at = now + LEASE
-            return [
-                _Claimed(m.pk, m.event_id, m.topic, m.payload, m.attempts) for m in messages
-            ]
+            return [_Claimed(m.pk, m.event_id, m.topic, m.payload, m.attempts) for m in messages]
 
     def _deliver(self, message: _Claimed) -> int:
         error = self._run_handlers(message)
@@ -180,7 +180,9 @@ class Dispatcher:
             row.last_error = error[:2000]
             if row.attempts >= self._max_attempts:
                 row.dead_at = now
-                log.error("outbox event %s (%s) is dead: %s", message.event_id, message.topic, error)
+                log.error(
+                    "outbox event %s (%s) is dead: %s", message.event_id, message.topic, error
+                )
             else:
                 row.next_attempt_at = now + backoff(row.attempts)
             return 0
@@ -192,9 +194,7 @@ class Dispatcher:
             try:
                 self._run_handler(subscription, message)
             except Exception as exc:
-                log.warning(
-                    "handler %s failed on %s: %s", subscription.name, message.event_id, exc
-                )
+                log.warning("handler %s failed on %s: %s", subscription.name, message.event_id, exc)
                 first_error = first_error or f"{subscription.name}: {exc!r}"
         return first_error
 

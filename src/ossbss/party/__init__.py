@@ -1,8 +1,20 @@
 """party: TMF632 individuals and organisations, TMF629 customers."""
 
 from ossbss.party.api import router
-from ossbss.party.domain import normalise_contact_media, normalise_country, normalise_email, normalise_phone
-from ossbss.party.resources import CUSTOMER, CUSTOMER_API, INDIVIDUAL, ORGANIZATION, PARTY_API, RESOURCES
+from ossbss.party.domain import (
+    normalise_contact_media,
+    normalise_country,
+    normalise_email,
+    normalise_phone,
+)
+from ossbss.party.resources import (
+    CUSTOMER,
+    CUSTOMER_API,
+    INDIVIDUAL,
+    ORGANIZATION,
+    PARTY_API,
+    RESOURCES,
+)
 from ossbss.party.service import get_customer, party_exists
 
 __all__ = [

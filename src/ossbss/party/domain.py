@@ -40,9 +40,13 @@ def normalise_phone(raw: str, *, field: str) -> str:
     try:
         number = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
-        raise InvalidInput("Invalid phone number", field=field, detail="must be E.164, e.g. +442079460018") from None
+        raise InvalidInput(
+            "Invalid phone number", field=field, detail="must be E.164, e.g. +442079460018"
+        ) from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput("Invalid phone number", field=field, detail=f"{raw} is not a valid number")
+        raise InvalidInput(
+            "Invalid phone number", field=field, detail=f"{raw} is not a valid number"
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -60,11 +64,15 @@ def normalise_country(raw: str, *, field: str) -> str:
     if country is None and len(code) == 3:
         country = pycountry.countries.get(alpha_3=code)
     if country is None:
-        raise InvalidInput("Invalid country", field=field, detail="must be an ISO 3166-1 alpha-2 or alpha-3 code")
+        raise InvalidInput(
+            "Invalid country", field=field, detail="must be an ISO 3166-1 alpha-2 or alpha-3 code"
+        )
     return str(country.alpha_2)
 
 
-def normalise_contact_media(document: dict[str, Any], field: str = "contactMedium") -> dict[str, Any]:
+def normalise_contact_media(
+    document: dict[str, Any], field: str = "contactMedium"
+) -> dict[str, Any]:
     """Validate and normalise phone numbers (E.164), e-mail addresses and countries."""
     media = document.get(field)
     if not isinstance(media, list):
@@ -76,13 +84,18 @@ def normalise_contact_media(document: dict[str, Any], field: str = "contactMediu
         where = f"{field}[{index}].characteristic"
         for name in _PHONE_FIELDS:
             if characteristic.get(name):
-                characteristic[name] = normalise_phone(characteristic[name], field=f"{where}.{name}")
+                characteristic[name] = normalise_phone(
+                    characteristic[name], field=f"{where}.{name}"
+                )
         if characteristic.get("emailAddress"):
             characteristic["emailAddress"] = normalise_email(
                 characteristic["emailAddress"], field=f"{where}.emailAddress"
             )
         if characteristic.get("country"):
-            characteristic["country"] = normalise_country(characteristic["country"], field=f"{where}.country")
-        cleaned.append({**medium, "characteristic": characteristic} if "characteristic" in medium else medium)
+            characteristic["country"] = normalise_country(
+                characteristic["country"], field=f"{where}.country"
+            )
+        cleaned.append(
+            {**medium, "characteristic": characteristic} if "characteristic" in medium else medium
+        )
     return {**document, field: cleaned}
-

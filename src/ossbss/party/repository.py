@@ -11,9 +11,11 @@ from ossbss.party.models import Customer, Individual, Organization
 def party_exists(session: Session, party_id: str | None, referred_type: str | None) -> bool:
     if not party_id:
         return False
-    models = {"Individual": (Individual,), "Organization": (Organization,)}.get(
-        referred_type or "", (Individual, Organization)
-    )
+    candidates: dict[str, tuple[type[Individual] | type[Organization], ...]] = {
+        "Individual": (Individual,),
+        "Organization": (Organization,),
+    }
+    models = candidates.get(referred_type or "", (Individual, Organization))
     return any(session.scalar(select(m.pk).where(m.id == party_id)) is not None for m in models)
 
 

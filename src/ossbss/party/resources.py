@@ -12,7 +12,9 @@ from ossbss.tmf import Api, Document, Resource, check_initial, check_period, che
 
 PARTY_API = Api(name="party", spec_file="TMF632-Party-v4.0.0.swagger.json", title="TMF632 Party")
 CUSTOMER_API = Api(
-    name="customerManagement", spec_file="TMF629-Customer-v4.0.0.swagger.json", title="TMF629 Customer"
+    name="customerManagement",
+    spec_file="TMF629-Customer-v4.0.0.swagger.json",
+    title="TMF629 Customer",
 )
 WRITERS = frozenset({"admin", "csr"})
 
@@ -62,7 +64,9 @@ class _CustomerRules:
         return self._check(session, document)
 
     def on_update(self, session: Session, old: Document, new: Document, now: datetime) -> Document:
-        check_transition(domain.CUSTOMER_LIFECYCLE, old.get("status"), new.get("status"), field="status")
+        check_transition(
+            domain.CUSTOMER_LIFECYCLE, old.get("status"), new.get("status"), field="status"
+        )
         return self._check(session, new)
 
     def on_delete(self, session: Session, document: Document, now: datetime) -> None:
@@ -73,7 +77,9 @@ class _CustomerRules:
         party = document["engagedParty"]
         if not repository.party_exists(session, party.get("id"), party.get("@referredType")):
             raise InvalidInput(
-                "Unknown engaged party", field="engagedParty.id", detail=f"no individual or organization {party.get('id')}"
+                "Unknown engaged party",
+                field="engagedParty.id",
+                detail=f"no individual or organization {party.get('id')}",
             )
         return domain.normalise_contact_media(document)
 
@@ -82,7 +88,12 @@ INDIVIDUAL = Resource(
     api=PARTY_API,
     name="individual",
     model=models.Individual,
-    columns={"id": "id", "givenName": "given_name", "familyName": "family_name", "status": "status"},
+    columns={
+        "id": "id",
+        "givenName": "given_name",
+        "familyName": "family_name",
+        "status": "status",
+    },
     refs=("relatedParty.id",),
     state_field="status",
     rules=_IndividualRules(domain.INDIVIDUAL_LIFECYCLE),

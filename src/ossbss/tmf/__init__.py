@@ -1,12 +1,20 @@
 """The TMF630 REST machinery, written once for every resource of every room."""
 
-from ossbss.tmf.api import Authorizer, Edge, error_body, error_response, hub_router, json_response, resource_router
+from ossbss.tmf.api import (
+    Authorizer,
+    Edge,
+    error_body,
+    error_response,
+    hub_router,
+    json_response,
+    resource_router,
+)
 from ossbss.tmf.events import HubNotificationDue, ResourceChanged
 from ossbss.tmf.hub import subscribe_handlers
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery, parse_list_query
-from ossbss.tmf.rules import check_initial, check_period, check_transition
 from ossbss.tmf.resource import Api, Document, DocumentTable, NoRules, Resource, Rules
+from ossbss.tmf.rules import check_initial, check_period, check_transition
 from ossbss.tmf.service import (
     create_resource,
     delete_resource,

@@ -57,7 +57,9 @@ class Edge:
     def base_url(self, request: Request) -> str:
         return self.public_base_url or str(request.base_url).rstrip("/")
 
-    async def read(self, request: Request, roles: frozenset[str] | None, work: Callable[[Any], T]) -> T:
+    async def read(
+        self, request: Request, roles: frozenset[str] | None, work: Callable[[Any], T]
+    ) -> T:
         def run() -> T:
             self.authorize(request, roles)
             with self.database.unit_of_work(write=False) as session:
@@ -65,7 +67,9 @@ class Edge:
 
         return await run_in_threadpool(run)
 
-    async def write(self, request: Request, roles: frozenset[str], work: Callable[[Any, Any], T]) -> T:
+    async def write(
+        self, request: Request, roles: frozenset[str], work: Callable[[Any, Any], T]
+    ) -> T:
         def run() -> T:
             self.authorize(request, roles)
             with self.database.unit_of_work() as session:
@@ -74,7 +78,9 @@ class Edge:
         return await run_in_threadpool(run)
 
 
-def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    content: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     return Response(orjson.dumps(content), status_code=status, media_type=JSON, headers=headers)
 
 
@@ -91,11 +97,17 @@ def error_response(exc: DomainError) -> Response:
     return json_response(error_body(status, exc.code, exc.reason, exc.message), status, headers)
 
 
-async def read_json(request: Request, allowed_types: tuple[str, ...] = ("application/json",)) -> Any:
-    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+async def read_json(
+    request: Request, allowed_types: tuple[str, ...] = ("application/json",)
+) -> Any:
+    media_type = (
+        request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    )
     if media_type not in allowed_types:
         raise UnsupportedMediaType(
-            "Unsupported media type", field="Content-Type", detail=f"use one of {', '.join(allowed_types)}"
+            "Unsupported media type",
+            field="Content-Type",
+            detail=f"use one of {', '.join(allowed_types)}",
         )
     raw = await request.body()
     try:
@@ -115,7 +127,11 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
     body_schema = {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{resource.api.name}.{kind}_Create"}}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"#/components/schemas/{resource.api.name}.{kind}_Create"}
+                }
+            },
         }
     }
 
@@ -126,19 +142,33 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
             request, None, lambda s: service.list_resources(s, resource=resource, query=query)
         )
         base = edge.base_url(request)
-        items = [render(base, service.full_document(resource, i, b), query.fields) for i, b in page.items]
+        items = [
+            render(base, service.full_document(resource, i, b), query.fields) for i, b in page.items
+        ]
         headers = {"X-Total-Count": str(page.total), "X-Result-Count": str(len(items))}
         return json_response(items, 200, headers)
 
-    @router.get(resource.path + "/{id}", summary=f"Retrieve a {kind} by id", operation_id=f"retrieve{kind}")
+    @router.get(
+        resource.path + "/{id}", summary=f"Retrieve a {kind} by id", operation_id=f"retrieve{kind}"
+    )
     async def retrieve(request: Request, id: str) -> Response:
-        fields = parse_fields(request.query_params["fields"]) if "fields" in request.query_params else None
+        fields = (
+            parse_fields(request.query_params["fields"])
+            if "fields" in request.query_params
+            else None
+        )
         document = await edge.read(
             request, None, lambda s: service.get_resource(s, resource=resource, resource_id=id)
         )
         return json_response(render(edge.base_url(request), document, fields))
 
-    @router.post(resource.path, summary=f"Create a {kind}", status_code=201, operation_id=f"create{kind}", openapi_extra=body_schema)
+    @router.post(
+        resource.path,
+        summary=f"Create a {kind}",
+        status_code=201,
+        operation_id=f"create{kind}",
+        openapi_extra=body_schema,
+    )
     async def create(request: Request) -> Response:
         payload = await read_json(request)
         document = await edge.write(
@@ -154,13 +184,22 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
             "requestBody": {
                 "required": True,
                 "content": {
-                    media: {"schema": {"$ref": f"#/components/schemas/{resource.api.name}.{kind}_Update"}}
+                    media: {
+                        "schema": {
+                            "$ref": f"#/components/schemas/{resource.api.name}.{kind}_Update"
+                        }
+                    }
                     for media in PATCH_TYPES
                 },
             }
         }
 
-        @router.patch(resource.path + "/{id}", summary=f"Update a {kind} (JSON merge patch)", operation_id=f"patch{kind}", openapi_extra=patch_schema)
+        @router.patch(
+            resource.path + "/{id}",
+            summary=f"Update a {kind} (JSON merge patch)",
+            operation_id=f"patch{kind}",
+            openapi_extra=patch_schema,
+        )
         async def patch(request: Request, id: str) -> Response:
             changes = await read_json(request, PATCH_TYPES)
             document = await edge.write(
@@ -174,12 +213,19 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
 
     if resource.deletable:
 
-        @router.delete(resource.path + "/{id}", summary=f"Delete a {kind}", status_code=204, operation_id=f"delete{kind}")
+        @router.delete(
+            resource.path + "/{id}",
+            summary=f"Delete a {kind}",
+            status_code=204,
+            operation_id=f"delete{kind}",
+        )
         async def remove(request: Request, id: str) -> Response:
             await edge.write(
                 request,
                 resource.write_roles,
-                lambda s, now: service.delete_resource(s, resource=resource, resource_id=id, now=now),
+                lambda s, now: service.delete_resource(
+                    s, resource=resource, resource_id=id, now=now
+                ),
             )
             return Response(status_code=204)
 
@@ -189,7 +235,12 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
 def hub_router(api: Api, edge: Edge) -> APIRouter:
     router = APIRouter(tags=[api.title])
 
-    @router.post(api.base_path + "/hub", status_code=201, summary="Register a listener", operation_id=f"registerListener_{api.name}")
+    @router.post(
+        api.base_path + "/hub",
+        status_code=201,
+        summary="Register a listener",
+        operation_id=f"registerListener_{api.name}",
+    )
     async def register(request: Request) -> Response:
         payload = await read_json(request)
         base = edge.base_url(request)
@@ -201,7 +252,12 @@ def hub_router(api: Api, edge: Edge) -> APIRouter:
         location = f"{base}{api.base_path}/hub/{subscription['id']}"
         return json_response(subscription, 201, {"Location": location})
 
-    @router.delete(api.base_path + "/hub/{id}", status_code=204, summary="Unregister a listener", operation_id=f"unregisterListener_{api.name}")
+    @router.delete(
+        api.base_path + "/hub/{id}",
+        status_code=204,
+        summary="Unregister a listener",
+        operation_id=f"unregisterListener_{api.name}",
+    )
     async def unregister(request: Request, id: str) -> Response:
         await edge.write(
             request,

@@ -8,11 +8,12 @@ and json_extract guided by the spec's schema; PostgreSQL jsonpath in lax mode).
 from __future__ import annotations
 
 import itertools
+import operator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Boolean, ColumnElement, Table, bindparam, select, text
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import BindParameter, TextClause
 from sqlalchemy.types import TypeDecorator
 
 from ossbss.kernel.errors import InvalidInput
@@ -22,14 +23,20 @@ from ossbss.tmf.query import Filter, SortKey
 from ossbss.tmf.resource import Resource
 from ossbss.tmf.specs import PathShape
 
+Condition = ColumnElement[bool] | TextClause
 _names = itertools.count()
+
+
+RANGE_OPERATORS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
 def _param(prefix: str) -> str:
     return f"{prefix}_{next(_names) % 1_000_000}"
 
 
-def compile_filter(resource: Resource, table: Table, flt: Filter, dialect: str) -> ColumnElement[bool]:
+def compile_filter(
+    resource: Resource, table: Table, flt: Filter, dialect: str
+) -> Condition:
     if flt.path in resource.columns:
         return _column_filter(resource, table, flt)
     if flt.path in resource.refs:
@@ -40,14 +47,15 @@ def compile_filter(resource: Resource, table: Table, flt: Filter, dialect: str) 
     return _sqlite_json_filter(table, flt, shape)
 
 
-def _compare(expr: Any, op: str, values: list[Any]) -> ColumnElement[bool]:
+def _compare(expr: Any, op: str, values: list[Any]) -> Condition:
     if op == "eq":
-        return expr == values[0] if len(values) == 1 else expr.in_(values)
-    value = values[0]
-    return {"gt": expr > value, "gte": expr >= value, "lt": expr < value, "lte": expr <= value}[op]
+        condition = expr == values[0] if len(values) == 1 else expr.in_(values)
+    else:
+        condition = RANGE_OPERATORS[op](expr, values[0])
+    return cast(Condition, condition)
 
 
-def _column_filter(resource: Resource, table: Table, flt: Filter) -> ColumnElement[bool]:
+def _column_filter(resource: Resource, table: Table, flt: Filter) -> Condition:
     column = table.c[resource.columns[flt.path]]
     python_type = column_python_type(column)
     values = [_coerce(flt.path, raw, python_type) for raw in flt.values]
@@ -85,7 +93,7 @@ def _coerce(name: str, raw: str, python_type: type) -> Any:
     return raw
 
 
-def _ref_filter(resource: Resource, table: Table, flt: Filter) -> ColumnElement[bool]:
+def _ref_filter(resource: Resource, table: Table, flt: Filter) -> Condition:
     lookup = select(RefIndex.resource_pk).where(
         RefIndex.resource == resource.name,
         RefIndex.path == flt.path,
@@ -102,7 +110,7 @@ def _leaf_values(flt: Filter, shape: PathShape) -> list[Any]:
     return list(flt.values)
 
 
-def _sqlite_json_filter(table: Table, flt: Filter, shape: PathShape) -> ColumnElement[bool]:
+def _sqlite_json_filter(table: Table, flt: Filter, shape: PathShape) -> Condition:
     """Walk the path: json_each for every array segment, json_extract for the object parts."""
     values = _leaf_values(flt, shape)
     sources: list[str] = []
@@ -125,7 +133,7 @@ def _sqlite_path(segments: list[str]) -> str:
     return "$" + "".join(f'."{segment}"' for segment in segments)
 
 
-def _pg_json_filter(table: Table, flt: Filter, shape: PathShape) -> ColumnElement[bool]:
+def _pg_json_filter(table: Table, flt: Filter, shape: PathShape) -> Condition:
     """jsonpath in lax mode steps through arrays by itself, at any depth."""
     jsonpath = "$" + "".join(f'."{segment}"' for segment in flt.segments)
     if shape.leaf == "number":
@@ -146,9 +154,11 @@ def _pg_json_filter(table: Table, flt: Filter, shape: PathShape) -> ColumnElemen
     return text(clause).bindparams(bindparam(path_param, jsonpath), *params)
 
 
-def _text_condition(leaf: str, op: str, values: list[Any]) -> tuple[str, list[Any]]:
+def _text_condition(
+    leaf: str, op: str, values: list[Any]
+) -> tuple[str, list[BindParameter[Any]]]:
     names = [_param("fv") for _ in values]
-    params = [bindparam(name, value) for name, value in zip(names, values, strict=True)]
+    params: list[BindParameter[Any]] = [bindparam(name, value) for name, value in zip(names, values, strict=True)]
     if op == "eq":
         return f"{leaf} IN ({', '.join(':' + name for name in names)})", params
     symbol = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
@@ -175,4 +185,3 @@ def compile_sort(resource: Resource, table: Table, key: SortKey, dialect: str) -
     if isinstance(expr, TextClause):
         return text(f"{expr.text} {'DESC' if key.descending else 'ASC'}")
     return expr.desc() if key.descending else expr.asc()
-

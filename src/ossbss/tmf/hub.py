@@ -16,6 +16,7 @@ from ossbss.kernel.ids import new_id
 from ossbss.kernel.outbox import HandlerRegistry, publish
 from ossbss.kernel.time import format_datetime
 from ossbss.tmf.events import HubNotificationDue, ResourceChanged, event_type
+from ossbss.tmf.filters import RANGE_OPERATORS
 from ossbss.tmf.models import HubSubscription
 from ossbss.tmf.query import Filter, parse_filter
 from ossbss.tmf.store import values_at
@@ -23,7 +24,9 @@ from ossbss.tmf.store import values_at
 log = logging.getLogger(__name__)
 
 
-def register(session: Session, *, api: str, payload: Any, base_url: str, now: datetime) -> dict[str, Any]:
+def register(
+    session: Session, *, api: str, payload: Any, base_url: str, now: datetime
+) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InvalidInput("Invalid body", detail="the request body must be a JSON object")
     callback = payload.get("callback")
@@ -65,17 +68,13 @@ def matches(filters: list[Filter], body: dict[str, Any]) -> bool:
 
 
 def _matches_one(flt: Filter, body: dict[str, Any]) -> bool:
-    found = [str(v).lower() if isinstance(v, bool) else str(v) for v in values_at(body, flt.segments)]
+    found = [
+        str(v).lower() if isinstance(v, bool) else str(v) for v in values_at(body, flt.segments)
+    ]
     if flt.op == "eq":
         return any(value in flt.values for value in found)
-    bound = flt.values[0]
-    compare = {
-        "gt": lambda v: v > bound,
-        "gte": lambda v: v >= bound,
-        "lt": lambda v: v < bound,
-        "lte": lambda v: v <= bound,
-    }[flt.op]
-    return any(compare(value) for value in found)
+    compare = RANGE_OPERATORS[flt.op]
+    return any(compare(value, flt.values[0]) for value in found)
 
 
 def event_body(event: ResourceChanged, event_id: str, base_url: str) -> dict[str, Any]:

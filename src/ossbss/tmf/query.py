@@ -109,7 +109,9 @@ def _non_negative_int(name: str, raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise InvalidInput("Invalid query parameter", field=name, detail="must be an integer") from None
+        raise InvalidInput(
+            "Invalid query parameter", field=name, detail="must be an integer"
+        ) from None
     if value < 0:
         raise InvalidInput("Invalid query parameter", field=name, detail="must not be negative")
     return value

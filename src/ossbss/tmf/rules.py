@@ -18,7 +18,9 @@ def check_period(document: Mapping[str, Any], field: str = "validFor", *, prefix
     start = _instant(period, label, "startDateTime")
     end = _instant(period, label, "endDateTime")
     if start is not None and end is not None and end < start:
-        raise InvalidInput("Invalid period", field=f"{label}.endDateTime", detail="ends before the period starts")
+        raise InvalidInput(
+            "Invalid period", field=f"{label}.endDateTime", detail="ends before the period starts"
+        )
 
 
 def _instant(period: Mapping[str, Any], field: str, name: str) -> Any:
@@ -28,7 +30,9 @@ def _instant(period: Mapping[str, Any], field: str, name: str) -> Any:
     try:
         return parse_datetime(str(raw))
     except ValueError:
-        raise InvalidInput("Invalid date-time", field=f"{field}.{name}", detail="must be ISO 8601") from None
+        raise InvalidInput(
+            "Invalid date-time", field=f"{field}.{name}", detail="must be ISO 8601"
+        ) from None
 
 
 def check_transition(
@@ -40,12 +44,16 @@ def check_transition(
     if new not in machine.get(old, frozenset()):
         allowed = ", ".join(sorted(machine.get(old, frozenset()))) or "none (final state)"
         raise InvalidStateTransition(
-            "Invalid state transition", field=field, detail=f"cannot go from {old} to {new}; allowed: {allowed}"
+            "Invalid state transition",
+            field=field,
+            detail=f"cannot go from {old} to {new}; allowed: {allowed}",
         )
 
 
 def check_initial(allowed: frozenset[str], value: str | None, *, field: str) -> None:
     if value is not None and value not in allowed:
         raise InvalidInput(
-            "Invalid initial state", field=field, detail=f"a new resource starts in {', '.join(sorted(allowed))}"
+            "Invalid initial state",
+            field=field,
+            detail=f"a new resource starts in {', '.join(sorted(allowed))}",
         )

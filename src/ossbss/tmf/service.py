@@ -74,14 +74,20 @@ def patch_resource(
     return document
 
 
-def delete_resource(session: Session, *, resource: Resource, resource_id: str, now: datetime) -> None:
-    old = full_document(resource, resource_id, store.get(session, resource, resource_id, for_update=True))
+def delete_resource(
+    session: Session, *, resource: Resource, resource_id: str, now: datetime
+) -> None:
+    old = full_document(
+        resource, resource_id, store.get(session, resource, resource_id, for_update=True)
+    )
     resource.rules.on_delete(session, old, now)
     store.delete_document(session, resource, resource_id)
     _publish(session, resource, "Delete", old, now)
 
 
-def _publish(session: Session, resource: Resource, change: Change, document: Document, now: datetime) -> None:
+def _publish(
+    session: Session, resource: Resource, change: Change, document: Document, now: datetime
+) -> None:
     publish(
         session,
         ResourceChanged(
@@ -100,4 +106,3 @@ def _require_object(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InvalidInput("Invalid body", detail="the request body must be a JSON object")
     return dict(payload)
-

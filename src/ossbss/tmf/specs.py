@@ -118,18 +118,21 @@ def _error_sort_key(error: ValidationError) -> tuple[int, str]:
 
 def _to_invalid_input(error: ValidationError) -> InvalidInput:
     path = [str(part) for part in error.absolute_path]
+    expected: Any = error.validator_value
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
-        field = ".".join([*path, missing[0]]) if missing else ".".join(path)
-        return InvalidInput("Missing mandatory attribute", field=field, detail="is required")
-    field = ".".join(path) or None
+        missing = [name for name in expected if name not in error.instance]
+        where = ".".join([*path, missing[0]]) if missing else ".".join(path)
+        return InvalidInput("Missing mandatory attribute", field=where, detail="is required")
+    field: str | None = ".".join(path) or None
     if error.validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
+        allowed = ", ".join(str(v) for v in expected)
         return InvalidInput("Invalid value", field=field, detail=f"must be one of: {allowed}")
     if error.validator == "type":
-        return InvalidInput("Invalid type", field=field, detail=f"must be {error.validator_value}")
+        return InvalidInput("Invalid type", field=field, detail=f"must be {expected}")
     if error.validator == "format":
-        return InvalidInput("Invalid format", field=field, detail=f"must be a valid {error.validator_value}")
+        return InvalidInput(
+            "Invalid format", field=field, detail=f"must be a valid {expected}"
+        )
     return InvalidInput("Invalid value", field=field, detail=error.message)
 
 

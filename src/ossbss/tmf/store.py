@@ -54,7 +54,9 @@ def list_page(session: Session, resource: Resource, query: ListQuery) -> Page:
     return Page(total=total, items=[(row.id, row.body) for row in rows])
 
 
-def get(session: Session, resource: Resource, resource_id: str, *, for_update: bool = False) -> Document:
+def get(
+    session: Session, resource: Resource, resource_id: str, *, for_update: bool = False
+) -> Document:
     table = _table(resource)
     query = select(table.c.body).where(table.c.id == resource_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
@@ -89,7 +91,9 @@ def update_document(
         update(table).where(table.c.id == resource_id).values(**values).returning(table.c.pk)
     ).scalar_one()
     if resource.refs:
-        session.execute(delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk))
+        session.execute(
+            delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk)
+        )
         _write_refs(session, resource, pk, document)
 
 
@@ -101,7 +105,9 @@ def delete_document(session: Session, resource: Resource, resource_id: str) -> N
     if pk is None:
         raise NotFound(f"No {resource.name} with id {resource_id}", field="id")
     if resource.refs:
-        session.execute(delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk))
+        session.execute(
+            delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk)
+        )
 
 
 def indexed_values(resource: Resource, document: Document) -> dict[str, Any]:
