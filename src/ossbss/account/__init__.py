@@ -1,14 +1,33 @@
-"""account (being built)."""
+"""account: TMF666 billing accounts, party accounts, bill cycles, payment methods, credit limits."""
 
-from fastapi import APIRouter
+from ossbss.account.api import router
+from ossbss.account.domain import BillCycle
+from ossbss.account.resources import (
+    ACCOUNT_API,
+    BILLING_ACCOUNT,
+    BILLING_CYCLE_SPECIFICATION,
+    PARTY_ACCOUNT,
+    RESOURCES,
+)
+from ossbss.account.service import (
+    bill_cycle_for,
+    billing_account_ids_owned_by,
+    billing_account_is_active,
+    credit_limit,
+    get_billing_account,
+)
 
-from ossbss.tmf import Edge, Resource
-
-RESOURCES: tuple[Resource, ...] = ()
-
-
-def router(edge: Edge) -> APIRouter:
-    return APIRouter()
-
-
-__all__ = ["RESOURCES", "router"]
+__all__ = [
+    "ACCOUNT_API",
+    "BILLING_ACCOUNT",
+    "BILLING_CYCLE_SPECIFICATION",
+    "PARTY_ACCOUNT",
+    "RESOURCES",
+    "BillCycle",
+    "bill_cycle_for",
+    "billing_account_ids_owned_by",
+    "billing_account_is_active",
+    "credit_limit",
+    "get_billing_account",
+    "router",
+]

@@ -1,0 +1,51 @@
+"""account queries that the generic TMF store does not cover."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ossbss.account.models import BillingAccount, PartyAccount
+from ossbss.kernel.errors import NotFound
+
+
+def accounts_using_cycle(session: Session, cycle_id: str) -> int:
+    total = 0
+    for model in (BillingAccount, PartyAccount):
+        query = select(func.count()).select_from(model).where(model.bill_cycle_id == cycle_id)
+        total += session.scalar(query) or 0
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    state: str | None
+    currency: str | None
+    credit_limit_minor: int | None
+    bill_cycle_id: str | None
+
+
+def billing_account_facts(session: Session, account_id: str) -> AccountFacts:
+    """The indexed columns of one billing account (no document parsing on the hot path)."""
+    row = session.execute(
+        select(
+            BillingAccount.state,
+            BillingAccount.currency,
+            BillingAccount.credit_limit_minor,
+            BillingAccount.bill_cycle_id,
+        ).where(BillingAccount.id == account_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"No billingAccount with id {account_id}", field="id")
+    return AccountFacts(*row)
+
+
+def billing_account_ids_owned_by(session: Session, party_id: str) -> list[str]:
+    query = (
+        select(BillingAccount.id)
+        .where(BillingAccount.owner_party_id == party_id)
+        .order_by(BillingAccount.pk)
+    )
+    return list(session.scalars(query))

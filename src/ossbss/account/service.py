@@ -1,0 +1,43 @@
+"""What other rooms may ask of account (keyword-only; the caller owns the transaction)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ossbss.account import domain, repository
+from ossbss.account.resources import BILLING_ACCOUNT, BILLING_CYCLE_SPECIFICATION
+from ossbss.kernel.money import Money
+from ossbss.tmf import Document, get_resource
+
+
+def get_billing_account(session: Session, *, account_id: str) -> Document:
+    """The billingAccount as TMF666 shows it; NotFound if there is none."""
+    return get_resource(session, resource=BILLING_ACCOUNT, resource_id=account_id)
+
+
+def billing_account_is_active(session: Session, *, account_id: str) -> bool:
+    """True when the account may be charged and ordered on (state Active); NotFound if the
+    account does not exist, so callers can tell "unknown" from "suspended or closed"."""
+    return repository.billing_account_facts(session, account_id).state == "Active"
+
+
+def credit_limit(session: Session, *, account_id: str) -> Money | None:
+    """The account's credit limit, or None when it has none (no limit)."""
+    row = repository.billing_account_facts(session, account_id)
+    if row.credit_limit_minor is None or row.currency is None:
+        return None
+    return Money(row.currency, row.credit_limit_minor)
+
+
+def bill_cycle_for(session: Session, *, account_id: str) -> domain.BillCycle | None:
+    """The bill cycle the account is billed on, or None when none is chosen yet."""
+    cycle_id = repository.billing_account_facts(session, account_id).bill_cycle_id
+    if cycle_id is None:
+        return None
+    document = get_resource(session, resource=BILLING_CYCLE_SPECIFICATION, resource_id=cycle_id)
+    return domain.bill_cycle(document)
+
+
+def billing_account_ids_owned_by(session: Session, *, party_id: str) -> list[str]:
+    """Ids of the billing accounts whose owner is ``party_id`` (a party or customer id)."""
+    return repository.billing_account_ids_owned_by(session, party_id)
