@@ -1,14 +1,44 @@
-"""catalog (being built)."""
+"""catalog: TMF620 catalogs, categories, product specifications, offerings and their prices."""
 
-from fastapi import APIRouter
+from ossbss.catalog.api import router
+from ossbss.catalog.domain import LIFECYCLE, LIFECYCLE_STATES
+from ossbss.catalog.pricing import OfferingPrice, PriceAmount, Tier
+from ossbss.catalog.resources import (
+    CATALOG,
+    CATALOG_API,
+    CATEGORY,
+    PRODUCT_OFFERING,
+    PRODUCT_OFFERING_PRICE,
+    PRODUCT_SPECIFICATION,
+    RESOURCES,
+)
+from ossbss.catalog.service import (
+    get_offering,
+    get_price,
+    get_specification,
+    offering_exists,
+    offering_is_orderable,
+    prices_for_offering,
+)
 
-from ossbss.tmf import Edge, Resource
-
-RESOURCES: tuple[Resource, ...] = ()
-
-
-def router(edge: Edge) -> APIRouter:
-    return APIRouter()
-
-
-__all__ = ["RESOURCES", "router"]
+__all__ = [
+    "CATALOG",
+    "CATALOG_API",
+    "CATEGORY",
+    "LIFECYCLE",
+    "LIFECYCLE_STATES",
+    "PRODUCT_OFFERING",
+    "PRODUCT_OFFERING_PRICE",
+    "PRODUCT_SPECIFICATION",
+    "RESOURCES",
+    "OfferingPrice",
+    "PriceAmount",
+    "Tier",
+    "get_offering",
+    "get_price",
+    "get_specification",
+    "offering_exists",
+    "offering_is_orderable",
+    "prices_for_offering",
+    "router",
+]
