@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ossbss.catalog import domain, pricing
+from ossbss.catalog import amounts, domain, pricing
 from ossbss.kernel import Conflict, InvalidInput, InvalidStateTransition
 
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
@@ -151,10 +151,10 @@ def test_category_root_is_derived_or_must_agree() -> None:
 
 
 def test_money_is_read_exactly_into_integer_units() -> None:
-    amount = pricing.parse_money({"unit": "EUR", "value": 29.99}, "price")
+    amount = amounts.parse_money({"unit": "EUR", "value": 29.99}, "price")
     assert (amount.currency, amount.units, amount.scale) == ("EUR", 2999, 2)
-    assert pricing.parse_money({"unit": "JPY", "value": 500}, "price").units == 500
-    assert pricing.parse_money({"unit": "BHD", "value": 1.125}, "price").units == 1125
+    assert amounts.parse_money({"unit": "JPY", "value": 500}, "price").units == 500
+    assert amounts.parse_money({"unit": "BHD", "value": 1.125}, "price").units == 1125
 
 
 @pytest.mark.parametrize(
@@ -174,7 +174,7 @@ def test_money_is_read_exactly_into_integer_units() -> None:
     ],
 )
 def test_bad_money_names_the_field(raw: Any, field: str) -> None:
-    assert _error(pricing.parse_money, raw, "price").field == field
+    assert _error(amounts.parse_money, raw, "price").field == field
 
 
 @given(st.integers(min_value=0, max_value=10**12), st.sampled_from(["EUR", "JPY", "BHD", "USD"]))
@@ -182,14 +182,14 @@ def test_any_exact_amount_round_trips_through_its_json_number(units: int, curren
     from ossbss.kernel import minor_unit_exponent
 
     value = Decimal(units).scaleb(-minor_unit_exponent(currency))
-    amount = pricing.parse_money({"unit": currency, "value": float(value)}, "price")
+    amount = amounts.parse_money({"unit": currency, "value": float(value)}, "price")
     assert amount.units == units
     assert amount.to_money().minor == units
 
 
 def test_usage_rates_may_be_finer_than_a_minor_unit() -> None:
-    rate = pricing.parse_money(
-        {"unit": "EUR", "value": 0.0035}, "p", extra_digits=pricing.RATE_DIGITS
+    rate = amounts.parse_money(
+        {"unit": "EUR", "value": 0.0035}, "p", extra_digits=amounts.RATE_DIGITS
     )
     assert (rate.units, rate.scale) == (3500, 6)
     assert rate.to_decimal() == Decimal("0.0035")

@@ -1,8 +1,9 @@
 """catalog: TMF620 catalogs, categories, product specifications, offerings and their prices."""
 
+from ossbss.catalog.amounts import Amount, PriceAmount
 from ossbss.catalog.api import router
 from ossbss.catalog.domain import LIFECYCLE, LIFECYCLE_STATES
-from ossbss.catalog.pricing import OfferingPrice, PriceAmount, Tier
+from ossbss.catalog.pricing import OfferingPrice, Tier
 from ossbss.catalog.resources import (
     CATALOG,
     CATALOG_API,
@@ -31,6 +32,7 @@ __all__ = [
     "PRODUCT_OFFERING_PRICE",
     "PRODUCT_SPECIFICATION",
     "RESOURCES",
+    "Amount",
     "OfferingPrice",
     "PriceAmount",
     "Tier",

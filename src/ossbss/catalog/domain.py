@@ -87,8 +87,14 @@ def is_valid_at(document: Mapping[str, Any], at: datetime) -> bool:
 
 def ref_ids(document: Mapping[str, Any], field: str) -> list[tuple[str, str]]:
     """``[(label, id), ...]`` for an array of references, labels such as ``category[1].id``."""
-    items = document.get(field) or []
-    return [(f"{field}[{index}].id", str(item.get("id"))) for index, item in enumerate(items)]
+    refs = []
+    for index, item in enumerate(document.get(field) or []):
+        label = f"{field}[{index}].id"
+        if item.get("id") is None:
+            # Some TMF620 reference types leave id optional; a reference without one is useless.
+            raise InvalidInput("Missing mandatory attribute", field=label, detail="is required")
+        refs.append((label, str(item["id"])))
+    return refs
 
 
 def check_bundle(document: Document, field: str) -> None:

@@ -41,7 +41,7 @@ def missing_ids(session: Session, model: Any, ids: list[str]) -> set[str]:
     """Which of ``ids`` name no row of ``model`` (one query for the whole list)."""
     if not ids:
         return set()
-    found = set(session.scalars(select(model.id).where(model.id.in_(set(ids)))))
+    found = set(session.scalars(select(model.id).where(model.id.in_(sorted(set(ids))))))
     return set(ids) - found
 
 
@@ -86,5 +86,5 @@ def parent_of(session: Session, category_id: str) -> list[str]:
 
 def prices(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     model = models.ProductOfferingPrice
-    rows = session.execute(select(model.id, model.body).where(model.id.in_(set(ids)))).all()
+    rows = session.execute(select(model.id, model.body).where(model.id.in_(sorted(set(ids))))).all()
     return {row.id: row.body for row in rows}
