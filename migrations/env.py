@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
 
 from ossbss.bootstrap import metadata
 from ossbss.kernel.db import make_engine
@@ -27,7 +26,6 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
     engine = make_engine(url)
-    engine.pool = pool.NullPool(engine.pool._creator)  # one connection, closed afterwards
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -70,3 +70,67 @@ CASES: list[Case] = [
     ),
     Case("customer", "/tmf-api/customerManagement/v4/customer", _customer, ("statusReason", "vip")),
 ]
+
+
+def _owner(client: TestClient, n: int) -> Body:
+    party = create(client, "/tmf-api/party/v4/individual", _individual(client, n))
+    return {
+        "id": party["id"],
+        "name": party["familyName"],
+        "@referredType": "Individual",
+        "role": "owner",
+    }
+
+
+def _billing_account(client: TestClient, n: int) -> Body:
+    return {"name": f"Account {n:03d}", "relatedParty": [_owner(client, n)]}
+
+
+ACCOUNT = "/tmf-api/accountManagement/v4"
+CASES += [
+    Case(
+        "billingAccount", f"{ACCOUNT}/billingAccount", _billing_account, ("accountType", "business")
+    ),
+    Case("partyAccount", f"{ACCOUNT}/partyAccount", _billing_account, ("accountType", "business")),
+    Case(
+        "billingCycleSpecification",
+        f"{ACCOUNT}/billingCycleSpecification",
+        lambda _c, n: {"name": f"Cycle {n:03d}"},
+        ("description", "renamed"),
+    ),
+]
+
+
+BASE = "/tmf-api/productCatalogManagement/v4"
+
+
+def _named(kind: str) -> Any:
+    return lambda _client, n: {"name": f"{kind} {n:03d}"}
+
+
+def _price(_client: TestClient, n: int) -> dict[str, Any]:
+    return {
+        "name": f"Monthly fee {n:03d}",
+        "priceType": "recurring",
+        "recurringChargePeriodType": "month",
+        "price": {"unit": "EUR", "value": 10 + n},
+    }
+
+
+def _offering(client: TestClient, n: int) -> dict[str, Any]:
+    price = create(client, f"{BASE}/productOfferingPrice", _price(client, n))
+    spec = create(client, f"{BASE}/productSpecification", {"name": f"Spec {n:03d}"})
+    return {
+        "name": f"Offering {n:03d}",
+        "productSpecification": {"id": spec["id"]},
+        "productOfferingPrice": [{"id": price["id"]}],
+    }
+
+
+CASES += [
+    Case("catalog", f"{BASE}/catalog", _named("Catalog"), ("catalogType", "product")),
+    Case("category", f"{BASE}/category", _named("Category"), ("description", "changed")),
+    Case("productSpecification", f"{BASE}/productSpecification", _named("Spec"), ("brand", "Acme")),
+    Case("productOffering", f"{BASE}/productOffering", _offering, ("description", "changed")),
+    Case("productOfferingPrice", f"{BASE}/productOfferingPrice", _price, ("description", "x")),
+]

@@ -8,21 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ossbss.catalog import models
-from ossbss.tmf.models import RefIndex
-
-
-def id_of_body(session: Session, model: Any, body: dict[str, Any]) -> str | None:
-    """Find the row holding ``body`` (narrowed by the indexed name and lastUpdate columns).
-
-    Stopgap: ``Rules.on_update`` is not told the resource id; see docs/rooms/catalog.md.
-    """
-    query = select(model.id, model.body).where(
-        model.name == body.get("name"), model.lifecycle_status == body.get("lifecycleStatus")
-    )
-    for row in session.execute(query):
-        if row.body == body:
-            return str(row.id)
-    return None
+from ossbss.tmf import RefIndex
 
 
 def status_of(session: Session, model: Any, resource_id: str) -> str | None:

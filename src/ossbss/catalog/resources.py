@@ -63,7 +63,7 @@ class _EntityRules:
 
     def on_update(self, session: Session, old: Document, new: Document, now: datetime) -> Document:
         new = domain.lifecycle_on_update(old, new, now)
-        self_id = repository.id_of_body(session, self.model, old)
+        self_id = str(old["id"])
         # Frozen terms first: "create a new price" helps more than a remark on the new terms.
         self.check_change(session, old, new, self_id=self_id)
         return self.check(session, new, self_id=self_id)

@@ -11,6 +11,7 @@ from ossbss.tmf.api import (
 )
 from ossbss.tmf.events import HubNotificationDue, ResourceChanged
 from ossbss.tmf.hub import subscribe_handlers
+from ossbss.tmf.models import RefIndex
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery, parse_list_query
 from ossbss.tmf.resource import Api, Document, DocumentTable, NoRules, Resource, Rules
@@ -20,6 +21,7 @@ from ossbss.tmf.service import (
     delete_resource,
     full_document,
     get_resource,
+    import_resources,
     list_resources,
     patch_resource,
 )
@@ -35,6 +37,7 @@ __all__ = [
     "HubNotificationDue",
     "ListQuery",
     "NoRules",
+    "RefIndex",
     "Resource",
     "ResourceChanged",
     "Rules",
@@ -50,6 +53,7 @@ __all__ = [
     "full_document",
     "get_resource",
     "hub_router",
+    "import_resources",
     "json_response",
     "list_resources",
     "load_spec",

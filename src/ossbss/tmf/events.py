@@ -36,6 +36,10 @@ class HubNotificationDue(Event):
     body: dict[str, Any]
 
 
+# Server-maintained timestamps: their change alone is not an attribute change worth notifying.
+SERVER_TIMESTAMPS = ("lastUpdate", "lastModified")
+
+
 def event_type(resource: str, change: str) -> str:
     return f"{resource[0].upper()}{resource[1:]}{change}Event"
 
@@ -45,8 +49,9 @@ def change_kinds(old: dict[str, Any], new: dict[str, Any], state_field: str | No
     kinds: list[Change] = []
     if state_field and old.get(state_field) != new.get(state_field):
         kinds.append("StateChange")
-    others_old = {k: v for k, v in old.items() if k not in (state_field, "lastUpdate")}
-    others_new = {k: v for k, v in new.items() if k not in (state_field, "lastUpdate")}
+    ignored = {state_field, *SERVER_TIMESTAMPS}
+    others_old = {k: v for k, v in old.items() if k not in ignored}
+    others_new = {k: v for k, v in new.items() if k not in ignored}
     if others_old != others_new:
         kinds.append("AttributeValueChange")
     return kinds

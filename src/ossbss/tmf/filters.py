@@ -34,9 +34,7 @@ def _param(prefix: str) -> str:
     return f"{prefix}_{next(_names) % 1_000_000}"
 
 
-def compile_filter(
-    resource: Resource, table: Table, flt: Filter, dialect: str
-) -> Condition:
+def compile_filter(resource: Resource, table: Table, flt: Filter, dialect: str) -> Condition:
     if flt.path in resource.columns:
         return _column_filter(resource, table, flt)
     if flt.path in resource.refs:
@@ -154,11 +152,11 @@ def _pg_json_filter(table: Table, flt: Filter, shape: PathShape) -> Condition:
     return text(clause).bindparams(bindparam(path_param, jsonpath), *params)
 
 
-def _text_condition(
-    leaf: str, op: str, values: list[Any]
-) -> tuple[str, list[BindParameter[Any]]]:
+def _text_condition(leaf: str, op: str, values: list[Any]) -> tuple[str, list[BindParameter[Any]]]:
     names = [_param("fv") for _ in values]
-    params: list[BindParameter[Any]] = [bindparam(name, value) for name, value in zip(names, values, strict=True)]
+    params: list[BindParameter[Any]] = [
+        bindparam(name, value) for name, value in zip(names, values, strict=True)
+    ]
     if op == "eq":
         return f"{leaf} IN ({', '.join(':' + name for name in names)})", params
     symbol = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]

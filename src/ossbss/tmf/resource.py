@@ -52,7 +52,8 @@ class DocumentTable:
 class Rules(Protocol):
     """A resource's own rules, called by the generic service inside the request transaction.
 
-    Create and update see the stored body (no ``id``/``href``); delete sees the whole resource.
+    Create sees the body as posted (no ``id`` yet); update and delete see whole resources,
+    with ``id`` and ``href``.
     Each returns the document to store (it may fill defaults or server-set attributes) or
     raises a kernel error (InvalidInput, Conflict, ...) which aborts the transaction.
     """

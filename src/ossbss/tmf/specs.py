@@ -130,9 +130,7 @@ def _to_invalid_input(error: ValidationError) -> InvalidInput:
     if error.validator == "type":
         return InvalidInput("Invalid type", field=field, detail=f"must be {expected}")
     if error.validator == "format":
-        return InvalidInput(
-            "Invalid format", field=field, detail=f"must be a valid {expected}"
-        )
+        return InvalidInput("Invalid format", field=field, detail=f"must be a valid {expected}")
     return InvalidInput("Invalid value", field=field, detail=error.message)
 
 

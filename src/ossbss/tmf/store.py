@@ -82,6 +82,29 @@ def insert_document(
     _write_refs(session, resource, pk, document)
 
 
+def insert_many(
+    session: Session, resource: Resource, documents: list[tuple[str, Document]], now: datetime
+) -> None:
+    """Bulk insert (id, body) pairs in one statement per batch: imports, demo data, benchmarks."""
+    table = _table(resource)
+    rows = [
+        {"id": resource_id, "body": body, "created_at": now, "updated_at": now}
+        | indexed_values(resource, body)
+        for resource_id, body in documents
+    ]
+    if not rows:
+        return
+    session.execute(insert(table), rows)
+    if resource.refs:
+        ids = [resource_id for resource_id, _ in documents]
+        pks = {
+            row.id: row.pk
+            for row in session.execute(select(table.c.id, table.c.pk).where(table.c.id.in_(ids)))
+        }
+        for resource_id, body in documents:
+            _write_refs(session, resource, pks[resource_id], body)
+
+
 def update_document(
     session: Session, resource: Resource, resource_id: str, document: Document, now: datetime
 ) -> None:
