@@ -1,0 +1,23 @@
+"""The demo operator, Northwind Telecom: an ISP + MVNO catalog in euros and deterministic
+customers with billing accounts (``ossbss demo load``).
+
+A composition module above the rooms: it writes only through their public doors
+(``ossbss.tmf`` with the rooms' resource constants), so the demo data passes the same rules as
+the API. The data itself is pure and identical on every run: ``catalog_data()`` and
+``customer_payloads(n)``.
+"""
+
+from ossbss.demo.catalog_data import Entry, catalog_data
+from ossbss.demo.loader import LoadReport, is_empty, load
+from ossbss.demo.people import CustomerData, customer_payloads, make_iban
+
+__all__ = [
+    "CustomerData",
+    "Entry",
+    "LoadReport",
+    "catalog_data",
+    "customer_payloads",
+    "is_empty",
+    "load",
+    "make_iban",
+]
