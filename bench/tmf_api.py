@@ -63,7 +63,9 @@ def load(rows: int, database_url: str) -> None:
                         "name": f"Customer {n:06d}",
                         "status": "Active" if n % 20 else "Approved",
                         "engagedParty": {"id": pid, "@referredType": "Individual"},
-                        "relatedParty": [{"id": pid, "role": "owner", "@referredType": "Individual"}],
+                        "relatedParty": [
+                            {"id": pid, "role": "owner", "@referredType": "Individual"}
+                        ],
                     }
                     for n, pid in zip(range(start, start + size), ids, strict=True)
                 ]
@@ -75,7 +77,9 @@ def load(rows: int, database_url: str) -> None:
                 size = min(batch, rows - start)
                 with platform.database.unit_of_work() as session:
                     payloads = [make(n) for n in range(start, start + size)]
-                    import_resources(session, resource=resource, payloads=payloads, now=platform.clock.now())
+                    import_resources(
+                        session, resource=resource, payloads=payloads, now=platform.clock.now()
+                    )
                 progress.advance(task, size)
     bootstrap.admin_key(platform)
     platform.close()
@@ -99,8 +103,12 @@ def _offering_loaders(rng: random.Random) -> list[tuple[str, object, object]]:
     return [("offerings", offering, make)]
 
 
-def start(command: list[str], env: dict[str, str], port: int, health: str) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True)
+def start(
+    command: list[str], env: dict[str, str], port: int, health: str
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -132,7 +140,7 @@ def wrk(url: str, *, connections: int, seconds: int, script: Path | None = None)
 
 
 def lua_get_ids(path: str, ids: list[str]) -> Path:
-    script = WORK / "get_ids.lua"
+    script = WORK / f"get_{path.strip('/').replace('/', '_')}.lua"
     quoted = ",".join(f'"{i}"' for i in ids)
     script.write_text(
         f"local ids = {{{quoted}}}\n"
@@ -144,16 +152,20 @@ def lua_get_ids(path: str, ids: list[str]) -> Path:
 
 
 def lua_post(path: str, party_ids: list[str]) -> Path:
-    script = WORK / "post.lua"
+    script = WORK / f"post_{path.strip('/').replace('/', '_')}.lua"
     quoted = ",".join(f'"{i}"' for i in party_ids)
     script.write_text(
         f"local ids = {{{quoted}}}\n"
         "local n = 0\n"
         "request = function()\n"
         "  n = n + 1\n"
-        '  local body = \'{"name":"Bench \' .. n .. \'","engagedParty":{"id":"\' .. ids[math.random(#ids)] '
+        "  local party = ids[math.random(#ids)]\n"
+        '  local body = \'{"name":"Bench \' .. n .. \'","engagedParty":{"id":"\' .. party '
         '.. \'","@referredType":"Individual"}}\'\n'
-        f'  return wrk.format("POST", "{path}", {{["Content-Type"]="application/json"}}, body)\n'
+        "  local headers = {}\n"
+        "  for name, value in pairs(wrk.headers) do headers[name] = value end\n"
+        '  headers["Content-Type"] = "application/json"\n'
+        f'  return wrk.format("POST", "{path}", headers, body)\n'
         "end\n"
     )
     return script
@@ -174,19 +186,33 @@ def main() -> None:
         load(args.rows, database_url)
 
     env = {**os.environ, "OSSBSS_DATABASE_URL": database_url, "OSSBSS_ADMIN_API_KEY": KEY}
-    ours = start([sys.executable, "-m", "ossbss.cli", "serve", "--port", "8301"], env, 8301, "/health")
+    ours = start(
+        [sys.executable, "-m", "ossbss.cli", "serve", "--port", "8301"], env, 8301, "/health"
+    )
     base = "http://127.0.0.1:8301"
     customers = "/tmf-api/customerManagement/v4/customer"
     headers = {"Authorization": f"Bearer {KEY}"}
     try:
         page = httpx.get(f"{base}{customers}?limit=100", headers=headers).json()
-        sample_ids = [c["id"] for c in httpx.get(f"{base}{customers}?limit=1000&offset=5000&fields=id", headers=headers).json()]
+        sample_ids = [
+            c["id"]
+            for c in httpx.get(
+                f"{base}{customers}?limit=1000&offset=5000&fields=id", headers=headers
+            ).json()
+        ]
         party_ids = [c["engagedParty"]["id"] for c in page]
         samples = WORK / "samples.json"
         samples.write_text(json.dumps({"list": page, "item": page[0]}))
-        ceiling = start([sys.executable, str(ROOT / "bench" / "ceiling.py"), str(samples), "8302"], env, 8302, "/list")
+        ceiling = start(
+            [sys.executable, str(ROOT / "bench" / "ceiling.py"), str(samples), "8302"],
+            env,
+            8302,
+            "/list",
+        )
         try:
-            results = measure(base, "http://127.0.0.1:8302", customers, sample_ids, party_ids, args.seconds)
+            results = measure(
+                base, "http://127.0.0.1:8302", customers, sample_ids, party_ids, args.seconds
+            )
         finally:
             stop(ceiling)
     finally:
@@ -194,7 +220,9 @@ def main() -> None:
     report(results)
 
 
-def measure(base: str, ceiling: str, customers: str, ids: list[str], party_ids: list[str], seconds: int) -> dict[str, Run]:
+def measure(
+    base: str, ceiling: str, customers: str, ids: list[str], party_ids: list[str], seconds: int
+) -> dict[str, Run]:
     offerings = "/tmf-api/productCatalogManagement/v4/productOffering"
     get_script = lua_get_ids(customers, ids)
     ceiling_get = lua_get_ids("/item", ids)
@@ -204,11 +232,23 @@ def measure(base: str, ceiling: str, customers: str, ids: list[str], party_ids: 
         ("customer list", f"{base}{customers}?limit=100", None),
         ("customer filtered list", f"{base}{customers}?limit=100&status=Approved", None),
         ("customer list offset 90000", f"{base}{customers}?limit=100&offset=90000", None),
-        ("customer filtered offset 90000", f"{base}{customers}?limit=100&offset=90000&status=Active", None),
+        (
+            "customer filtered offset 90000",
+            f"{base}{customers}?limit=100&offset=90000&status=Active",
+            None,
+        ),
         ("offering list", f"{base}{offerings}?limit=100", None),
-        ("offering filtered list", f"{base}{offerings}?limit=100&lifecycleStatus=In%20design", None),
+        (
+            "offering filtered list",
+            f"{base}{offerings}?limit=100&lifecycleStatus=In%20design",
+            None,
+        ),
         ("offering list offset 90000", f"{base}{offerings}?limit=100&offset=90000", None),
-        ("offering filtered offset 90000", f"{base}{offerings}?limit=100&offset=90000&lifecycleStatus=Launched", None),
+        (
+            "offering filtered offset 90000",
+            f"{base}{offerings}?limit=100&offset=90000&lifecycleStatus=Launched",
+            None,
+        ),
         ("ceiling get", f"{ceiling}/item/x", ceiling_get),
         ("customer get by id", f"{base}{customers}", get_script),
     ]
@@ -219,13 +259,20 @@ def measure(base: str, ceiling: str, customers: str, ids: list[str], party_ids: 
         low = wrk(url, connections=10, seconds=seconds, script=script)
         runs[name] = Run(rps=high.rps, p99_ms=low.p99_ms)
         console.print(f"{name:34s} {high.rps:9.0f} req/s @50   p99 {low.p99_ms:7.2f} ms @10")
-    runs["ceiling post"] = wrk(f"{ceiling}/item", connections=50, seconds=seconds, script=lua_post("/item", party_ids))
-    runs["customer create"] = wrk(f"{base}{customers}", connections=50, seconds=seconds, script=lua_post(customers, party_ids))
+    runs["ceiling post"] = wrk(
+        f"{ceiling}/item", connections=50, seconds=seconds, script=lua_post("/item", party_ids)
+    )
+    runs["customer create"] = wrk(
+        f"{base}{customers}", connections=50, seconds=seconds, script=lua_post(customers, party_ids)
+    )
     return runs
 
 
 def _has(base: str, path: str) -> bool:
-    return httpx.get(f"{base}{path}?limit=1", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
+    return (
+        httpx.get(f"{base}{path}?limit=1", headers={"Authorization": f"Bearer {KEY}"}).status_code
+        == 200
+    )
 
 
 def report(runs: dict[str, Run]) -> None:
@@ -235,16 +282,31 @@ def report(runs: dict[str, Run]) -> None:
     for name, run in runs.items():
         if name.startswith("ceiling"):
             continue
-        ref = runs["ceiling post"] if "create" in name else runs["ceiling get"] if "get" in name else runs["ceiling list"]
-        target = "≥30%" if "create" in name else "≥40%, p99 ≤2×"
-        table.add_row(name, f"{run.rps:.0f}", f"{run.rps / ref.rps:.0%}", f"{run.p99_ms:.2f}", f"{run.p99_ms / ref.p99_ms:.1f}×", target)
+        ref = (
+            runs["ceiling post"]
+            if "create" in name
+            else runs["ceiling get"]
+            if "get" in name
+            else runs["ceiling list"]
+        )
+        target = "≥30%" if "create" in name else "≥40%, p99 ≤2x"
+        table.add_row(
+            name,
+            f"{run.rps:.0f}",
+            f"{run.rps / ref.rps:.0%}",
+            f"{run.p99_ms:.2f}",
+            f"{run.p99_ms / ref.p99_ms:.1f}x",
+            target,
+        )
     console.print(table)
     for kind in ("customer", "offering"):
         pairs = [("list", "filtered list"), ("list offset 90000", "filtered offset 90000")]
         for plain, filtered in pairs:
             a, b = runs.get(f"{kind} {plain}"), runs.get(f"{kind} {filtered}")
             if a and b:
-                console.print(f"{kind}: {filtered} is {a.rps / b.rps:.2f}× slower than {plain} (target ≤ 2×)")
+                console.print(
+                    f"{kind}: {filtered} is {a.rps / b.rps:.2f}x slower than {plain} (target ≤ 2x)"
+                )
     out = WORK / "results.json"
     out.write_text(json.dumps({k: vars(v) for k, v in runs.items()}, indent=2))
     console.print(f"raw figures: {out}")

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from ossbss import bootstrap
 from ossbss.app import create_app
 from ossbss.kernel import FixedClock, Settings
+from ossbss.tmf import PAGES
 
 ADMIN_KEY = "ossbss_test-admin-key-0123456789abcdef"
 START = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
@@ -58,6 +59,7 @@ def platform(session_platform: bootstrap.Platform) -> Iterator[bootstrap.Platfor
     bootstrap.admin_key(session_platform)
     yield session_platform
     _empty_all_tables(session_platform)
+    PAGES.clear()
     session_platform.authorizer.forget()
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 
 from ossbss import account, catalog, iam, party
 from ossbss.kernel import Base, Clock, Database, Dispatcher, HandlerRegistry, Settings, SystemClock
-from ossbss.tmf import Edge, subscribe_handlers
+from ossbss.tmf import PAGES, Edge, subscribe_handlers
 
 log = logging.getLogger(__name__)
 ROOMS = (party, catalog, account)
@@ -65,6 +65,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Pl
         max_attempts=settings.outbox_max_attempts,
     )
     database.on_commit(dispatcher.wake)
+    PAGES.max_age = settings.list_cache_seconds
     return Platform(
         settings=settings,
         database=database,

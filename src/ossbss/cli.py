@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Annotated
 
@@ -118,7 +119,10 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
-    uvicorn.run(create_app(platform=platform), host=bind_host, port=bind_port, log_level="warning")
+    app = create_app(platform=platform)
+    # Everything built so far lives as long as the process: keep it out of the collector's way.
+    gc.freeze()
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
 
 
 def main() -> None:

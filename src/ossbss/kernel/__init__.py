@@ -1,6 +1,6 @@
 """The shared kernel: imports no room. Database, time, money, ids, errors, events, outbox."""
 
-from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime
+from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime, after_commit
 from ossbss.kernel.errors import (
     Conflict,
     DomainError,
@@ -50,6 +50,7 @@ __all__ = [
     "Unauthenticated",
     "UnknownCurrency",
     "UnsupportedMediaType",
+    "after_commit",
     "backoff",
     "check_currency",
     "ensure_utc",

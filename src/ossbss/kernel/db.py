@@ -108,6 +108,20 @@ def _make_sqlite_engine(url: str) -> Engine:
     return engine
 
 
+NOTIFY_AFTER_COMMIT = "ossbss.notify_after_commit"
+AFTER_COMMIT = "ossbss.after_commit"
+
+
+def notify_after_commit(session: Session) -> None:
+    """Ask for the database-wide ``on_commit`` callbacks once this transaction commits."""
+    session.info[NOTIFY_AFTER_COMMIT] = True
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once this session's transaction has committed (never on rollback)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
 class Database:
     """The process's database: one engine, read and write sessions, after-commit hooks."""
 
@@ -126,7 +140,8 @@ class Database:
         self._lock = threading.Lock()
 
     def on_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` after every committed write (the outbox dispatcher's wake-up)."""
+        """Run ``callback`` after a commit whose session was marked with ``notify_after_commit``
+        (the outbox dispatcher's wake-up: only transactions that published events wake it)."""
         with self._lock:
             self._after_commit.append(callback)
 
@@ -137,14 +152,16 @@ class Database:
         try:
             yield session
             session.commit()
+            callbacks = list(session.info.get(AFTER_COMMIT, ()))
+            if session.info.get(NOTIFY_AFTER_COMMIT):
+                callbacks += self._after_commit
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
-        if write:
-            for callback in list(self._after_commit):
-                callback()
+        for callback in callbacks:
+            callback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime
+from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime, notify_after_commit
 from ossbss.kernel.events import Event
 from ossbss.kernel.ids import new_id
 from ossbss.kernel.time import Clock
@@ -62,6 +62,7 @@ class HandledEvent(Base):
 def publish(session: Session, event: Event, *, now: datetime) -> str:
     """Record ``event`` in the caller's transaction; returns its event id."""
     event_id = new_id()
+    notify_after_commit(session)
     session.add(
         OutboxMessage(
             event_id=event_id,

@@ -25,4 +25,7 @@ class Settings(BaseSettings):
     # Give up on an event after this many failed deliveries (it stays in the outbox, marked dead).
     outbox_max_attempts: int = 12
     hub_timeout_seconds: float = 5.0
+    # How long a process may reuse a list's total and page anchors when another process could
+    # have written meanwhile (its own writes invalidate them at once). 0 turns reuse off.
+    list_cache_seconds: float = 5.0
     log_level: str = "INFO"

@@ -12,6 +12,7 @@ from ossbss.tmf.api import (
 from ossbss.tmf.events import HubNotificationDue, ResourceChanged
 from ossbss.tmf.hub import subscribe_handlers
 from ossbss.tmf.models import RefIndex
+from ossbss.tmf.pagecache import PAGES
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery, parse_list_query
 from ossbss.tmf.resource import Api, Document, DocumentTable, NoRules, Resource, Rules
@@ -29,6 +30,7 @@ from ossbss.tmf.specs import Spec, load_spec
 from ossbss.tmf.store import exists, value_at, values_at
 
 __all__ = [
+    "PAGES",
     "Api",
     "Authorizer",
     "Document",

@@ -40,8 +40,13 @@ class DocumentTable:
     """Columns every TMF resource table has. The document holds the whole resource as sent
     (extensions and ``@type`` included) minus ``id`` and ``href``, which are derived."""
 
+    # The separate index on pk lets SQLite walk keys in order without reading whole documents
+    # (its rowid table holds them), which is what deep offsets need.
     pk: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+        index=True,
     )
     id: Mapped[str] = mapped_column(String(64), unique=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSONDocument)

@@ -36,9 +36,7 @@ def get_resource(session: Session, *, resource: Resource, resource_id: str) -> D
 def create_resource(
     session: Session, *, resource: Resource, payload: Any, now: datetime
 ) -> Document:
-    body = _require_object(payload)
-    body.pop("id", None)
-    body.pop("href", None)
+    body = _body(_require_object(payload))
     resource.api.spec.validate(resource.create_definition, body)
     body = resource.rules.on_create(session, body, now)
     resource_id = new_id()
@@ -55,7 +53,7 @@ def import_resources(
     but without a notification per row (bulk loads: demo data, imports)."""
     documents = []
     for payload in payloads:
-        body = _require_object(payload)
+        body = _body(_require_object(payload))
         resource.api.spec.validate(resource.create_definition, body)
         documents.append((new_id(), resource.rules.on_create(session, body, now)))
     store.insert_many(session, resource, documents, now)

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, Text, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ossbss.kernel.db import after_commit
 from ossbss.kernel.errors import InvalidInput, NotFound
 from ossbss.kernel.time import parse_datetime
 from ossbss.tmf.filters import column_python_type, compile_filter, compile_sort
 from ossbss.tmf.models import RefIndex
+from ossbss.tmf.pagecache import PAGES
 from ossbss.tmf.query import ListQuery
 from ossbss.tmf.resource import Document, Resource
 
@@ -20,7 +22,8 @@ from ossbss.tmf.resource import Document, Resource
 @dataclass(frozen=True)
 class Page:
     total: int
-    items: list[tuple[str, Document]]  # (id, document)
+    # (id, the stored body as JSON text): served without parsing and re-serialising.
+    items: list[tuple[str, str]]
 
 
 def _table(resource: Resource) -> Table:
@@ -31,27 +34,39 @@ def list_page(session: Session, resource: Resource, query: ListQuery) -> Page:
     table = _table(resource)
     dialect = session.get_bind().dialect.name
     conditions = [compile_filter(resource, table, flt, dialect) for flt in query.filters]
-    count = select(func.count()).select_from(table).where(*conditions)
-    total = session.execute(count).scalar_one()
-    if query.limit == 0 or query.offset >= total:
-        return Page(total=total, items=[])
     order = [compile_sort(resource, table, key, dialect) for key in query.sort]
-    # Page over the narrow primary-key index first, then fetch only the page's documents:
-    # a deep offset then skips index entries, not whole documents.
+    cache_key = (query.filters, query.sort)
+    entry = PAGES.get(resource.name, cache_key)
+    if entry is None:
+        count = select(func.count()).select_from(table).where(*conditions)
+        entry = PAGES.put(resource.name, cache_key, session.execute(count).scalar_one())
+    if query.limit == 0 or query.offset >= entry.total:
+        return Page(total=entry.total, items=[])
+    skip, lower = query.offset, None
+    anchor = None if order else entry.nearest_anchor(query.offset)
+    if anchor is not None:
+        skip, lower = query.offset - anchor[0], anchor[1]
+    # Pick the page's keys on the narrow indexes first, then read only those documents.
     page_pks = (
         select(table.c.pk)
-        .where(*conditions)
+        .where(*conditions, *([table.c.pk >= lower] if lower is not None else []))
         .order_by(*order, table.c.pk)
-        .offset(query.offset)
+        .offset(skip)
         .limit(query.limit)
     )
-    page = page_pks.subquery("page")
     rows = session.execute(
-        select(table.c.id, table.c.body)
-        .join(page, table.c.pk == page.c.pk)
+        select(table.c.pk, table.c.id, cast(table.c.body, Text))
+        .where(table.c.pk.in_(page_pks.scalar_subquery()))
         .order_by(*order, table.c.pk)
     ).all()
-    return Page(total=total, items=[(row.id, row.body) for row in rows])
+    if rows and not order:
+        entry.remember(query.offset, rows[0][0])
+        entry.remember(query.offset + len(rows) - 1, rows[-1][0])
+    return Page(total=entry.total, items=[(resource_id, body) for _, resource_id, body in rows])
+
+
+def forget_pages_after_commit(session: Session, resource: Resource) -> None:
+    after_commit(session, lambda: PAGES.forget(resource.name))
 
 
 def get(
@@ -80,6 +95,7 @@ def insert_document(
     values.update(indexed_values(resource, document))
     pk = session.execute(insert(table).values(**values).returning(table.c.pk)).scalar_one()
     _write_refs(session, resource, pk, document)
+    forget_pages_after_commit(session, resource)
 
 
 def insert_many(
@@ -95,6 +111,7 @@ def insert_many(
     if not rows:
         return
     session.execute(insert(table), rows)
+    forget_pages_after_commit(session, resource)
     if resource.refs:
         ids = [resource_id for resource_id, _ in documents]
         pks = {
@@ -113,6 +130,7 @@ def update_document(
     pk = session.execute(
         update(table).where(table.c.id == resource_id).values(**values).returning(table.c.pk)
     ).scalar_one()
+    forget_pages_after_commit(session, resource)
     if resource.refs:
         session.execute(
             delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk)
@@ -127,6 +145,7 @@ def delete_document(session: Session, resource: Resource, resource_id: str) -> N
     ).scalar_one_or_none()
     if pk is None:
         raise NotFound(f"No {resource.name} with id {resource_id}", field="id")
+    forget_pages_after_commit(session, resource)
     if resource.refs:
         session.execute(
             delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk)
