@@ -146,3 +146,21 @@ def test_other_apis_events_do_not_reach_this_hub(
     client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "B"})
     platform.dispatcher.run_pending()
     assert listener.events == []
+
+
+def test_without_subscribers_writes_leave_the_outbox_empty(
+    client: TestClient, platform: Platform, listener: Listener
+) -> None:
+    from sqlalchemy import func, select
+
+    from ossbss.kernel import OutboxMessage
+
+    def outbox_rows() -> int:
+        with platform.database.unit_of_work(write=False) as session:
+            return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+    client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "B"})
+    assert outbox_rows() == 0
+    subscribe(client, listener)
+    client.post(f"{PARTY}/individual", json={"givenName": "A", "familyName": "C"})
+    assert outbox_rows() == 1

@@ -138,6 +138,7 @@ class Database:
         self._writers = sessionmaker(bind=write_bind, expire_on_commit=False)
         self._after_commit: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.RLock()
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` after a commit whose session was marked with ``notify_after_commit``
@@ -148,6 +149,11 @@ class Database:
     @contextmanager
     def unit_of_work(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction: committed if the block succeeds, rolled back otherwise."""
+        # SQLite has one writer at a time. Threads of this process queue on a Python lock,
+        # which wakes the next writer at once, instead of sleeping in SQLite's busy handler.
+        serialised = write and self.is_sqlite
+        if serialised:
+            self._write_lock.acquire()
         session = (self._writers if write else self._readers)()
         try:
             yield session
@@ -160,6 +166,8 @@ class Database:
             raise
         finally:
             session.close()
+            if serialised:
+                self._write_lock.release()
         for callback in callbacks:
             callback()
 

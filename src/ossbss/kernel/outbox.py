@@ -86,6 +86,9 @@ class Subscription:
     name: str
     event_type: type[Event]
     handler: Handler
+    # External handlers (an HTTP call, say) run outside the write transaction so a slow peer
+    # never holds the database's write lock; their session is read-only.
+    external: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class _Claimed:
 
 
 LEASE = timedelta(minutes=2)
+COALESCE_SECONDS = 0.05
 
 
 class HandlerRegistry:
@@ -105,17 +109,29 @@ class HandlerRegistry:
         self._by_topic: dict[str, list[Subscription]] = defaultdict(list)
 
     def subscribe(
-        self, event_type: type[Event], handler: Handler, *, name: str | None = None
+        self,
+        event_type: type[Event],
+        handler: Handler,
+        *,
+        name: str | None = None,
+        external: bool = False,
     ) -> None:
         handler_name = name or f"{handler.__module__}.{handler.__qualname__}"
-        self._by_topic[event_type.topic].append(Subscription(handler_name, event_type, handler))
+        self._by_topic[event_type.topic].append(
+            Subscription(handler_name, event_type, handler, external)
+        )
 
     def for_topic(self, topic: str) -> list[Subscription]:
         return self._by_topic.get(topic, [])
 
 
 class Dispatcher:
-    """Delivers due outbox events to their handlers; run it in-process or in a worker."""
+    """Delivers due outbox events to their handlers; run it in-process or in a worker.
+
+    A batch of due events costs two write transactions whatever its size: one to lease it,
+    one that runs every in-database handler (each in a savepoint, so one failure spoils
+    nothing else) and records the outcome.
+    """
 
     def __init__(
         self,
@@ -144,8 +160,7 @@ class Dispatcher:
             claimed = self._claim_due()
             if not claimed:
                 return delivered
-            for message in claimed:
-                delivered += self._deliver(message)
+            delivered += self._deliver(claimed)
 
     def _claim_due(self) -> list[_Claimed]:
         """Lease a batch of due events so no other dispatcher takes them meanwhile.
@@ -169,54 +184,83 @@ class Dispatcher:
                 message.next_attempt_at = now + LEASE
             return [_Claimed(m.pk, m.event_id, m.topic, m.payload, m.attempts) for m in messages]
 
-    def _deliver(self, message: _Claimed) -> int:
-        error = self._run_handlers(message)
+    def _deliver(self, claimed: list[_Claimed]) -> int:
+        done = self._already_handled(claimed)
+        errors: dict[int, str] = {}
+        external_done: list[tuple[str, str]] = []
+        for message in claimed:
+            for subscription in self._registry.for_topic(message.topic):
+                if subscription.external and (message.event_id, subscription.name) not in done:
+                    error = self._run_external(subscription, message)
+                    if error is None:
+                        external_done.append((message.event_id, subscription.name))
+                    else:
+                        errors.setdefault(message.pk, error)
+        delivered = 0
         now = self._clock.now()
         with self._db.unit_of_work() as session:
-            row = session.get_one(OutboxMessage, message.pk)
-            if error is None:
-                row.delivered_at = now
-                return 1
-            row.attempts = message.attempts + 1
-            row.last_error = error[:2000]
-            if row.attempts >= self._max_attempts:
-                row.dead_at = now
-                log.error(
-                    "outbox event %s (%s) is dead: %s", message.event_id, message.topic, error
-                )
-            else:
-                row.next_attempt_at = now + backoff(row.attempts)
-            return 0
+            for event_id, name in external_done:
+                session.add(HandledEvent(event_id=event_id, handler=name, handled_at=now))
+            for message in claimed:
+                error = errors.get(message.pk)
+                for subscription in self._registry.for_topic(message.topic):
+                    if subscription.external or (message.event_id, subscription.name) in done:
+                        continue
+                    failure = self._run_internal(session, subscription, message, now)
+                    error = error or failure
+                delivered += self._record_outcome(session, message, error, now)
+        return delivered
 
-    def _run_handlers(self, message: _Claimed) -> str | None:
-        """Run every not-yet-successful handler; return the first error, if any."""
-        first_error: str | None = None
-        for subscription in self._registry.for_topic(message.topic):
-            try:
-                self._run_handler(subscription, message)
-            except Exception as exc:
-                log.warning("handler %s failed on %s: %s", subscription.name, message.event_id, exc)
-                first_error = first_error or f"{subscription.name}: {exc!r}"
-        return first_error
-
-    def _run_handler(self, subscription: Subscription, message: _Claimed) -> None:
-        with self._db.unit_of_work() as session:
-            already = session.scalar(
-                select(HandledEvent.pk).where(
-                    HandledEvent.event_id == message.event_id,
-                    HandledEvent.handler == subscription.name,
+    def _already_handled(self, claimed: list[_Claimed]) -> set[tuple[str, str]]:
+        with self._db.unit_of_work(write=False) as session:
+            rows = session.execute(
+                select(HandledEvent.event_id, HandledEvent.handler).where(
+                    HandledEvent.event_id.in_([message.event_id for message in claimed])
                 )
             )
-            if already is not None:
-                return
-            subscription.handler(session, subscription.event_type.from_payload(message.payload))
-            session.add(
-                HandledEvent(
-                    event_id=message.event_id,
-                    handler=subscription.name,
-                    handled_at=self._clock.now(),
+            return {(row.event_id, row.handler) for row in rows}
+
+    def _run_external(self, subscription: Subscription, message: _Claimed) -> str | None:
+        try:
+            with self._db.unit_of_work(write=False) as session:
+                subscription.handler(session, subscription.event_type.from_payload(message.payload))
+        except Exception as exc:
+            log.warning("handler %s failed on %s: %s", subscription.name, message.event_id, exc)
+            return f"{subscription.name}: {exc!r}"
+        return None
+
+    def _run_internal(
+        self, session: Session, subscription: Subscription, message: _Claimed, now: datetime
+    ) -> str | None:
+        try:
+            with session.begin_nested():
+                event = subscription.event_type.from_payload(message.payload)
+                subscription.handler(session, event)
+                session.add(
+                    HandledEvent(
+                        event_id=message.event_id, handler=subscription.name, handled_at=now
+                    )
                 )
-            )
+        except Exception as exc:
+            log.warning("handler %s failed on %s: %s", subscription.name, message.event_id, exc)
+            return f"{subscription.name}: {exc!r}"
+        return None
+
+    def _record_outcome(
+        self, session: Session, message: _Claimed, error: str | None, now: datetime
+    ) -> int:
+        row = session.get_one(OutboxMessage, message.pk)
+        if error is None:
+            row.delivered_at = now
+            return 1
+        row.attempts = message.attempts + 1
+        row.last_error = error[:2000]
+        if row.attempts >= self._max_attempts:
+            row.dead_at = now
+            log.error("outbox event %s (%s) is dead: %s", message.event_id, message.topic, error)
+        else:
+            row.next_attempt_at = now + backoff(row.attempts)
+        return 0
 
     # -- background thread -------------------------------------------------------------
 
@@ -243,5 +287,7 @@ class Dispatcher:
                 self.run_pending()
             except Exception:
                 log.exception("outbox dispatcher pass failed")
-            self._wake.wait(self._poll_seconds)
+            if self._wake.wait(self._poll_seconds):
+                # Let a burst of commits pile up so one batch carries them all.
+                self._stop.wait(COALESCE_SECONDS)
             self._wake.clear()

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ossbss.kernel.errors import InvalidInput, NotFound
@@ -51,6 +51,15 @@ def unregister(session: Session, *, api: str, subscription_id: str) -> None:
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"No hub subscription with id {subscription_id}", field="id")
+
+
+# Built once: it runs on every write, and a prebuilt statement skips SQLAlchemy's per-call
+# statement construction.
+_ANY_SUBSCRIBER = select(HubSubscription.pk).where(HubSubscription.api == bindparam("api")).limit(1)
+
+
+def has_subscribers(session: Session, *, api: str) -> bool:
+    return session.scalar(_ANY_SUBSCRIBER, {"api": api}) is not None
 
 
 def parse_hub_query(query: str) -> list[Filter]:
@@ -127,4 +136,4 @@ class Deliverer:
 
 def subscribe_handlers(registry: HandlerRegistry, client: httpx.Client) -> None:
     registry.subscribe(ResourceChanged, fan_out, name="tmf.hub.fan_out")
-    registry.subscribe(HubNotificationDue, Deliverer(client), name="tmf.hub.deliver")
+    registry.subscribe(HubNotificationDue, Deliverer(client), name="tmf.hub.deliver", external=True)

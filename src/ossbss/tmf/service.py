@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.ids import new_id
 from ossbss.kernel.outbox import publish
-from ossbss.tmf import store
+from ossbss.tmf import hub, store
 from ossbss.tmf.events import Change, ResourceChanged, change_kinds
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery
@@ -103,6 +103,10 @@ def delete_resource(
 def _publish(
     session: Session, resource: Resource, change: Change, document: Document, now: datetime
 ) -> None:
+    # ResourceChanged exists to feed hub notifications: without a subscriber to the API there
+    # is nobody to tell, and skipping it keeps the outbox off every write's path.
+    if not hub.has_subscribers(session, api=resource.api.name):
+        return
     publish(
         session,
         ResourceChanged(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, Text, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from ossbss.kernel.db import after_commit
 from ossbss.kernel.errors import InvalidInput, NotFound
@@ -93,9 +95,14 @@ def insert_document(
     table = _table(resource)
     values = {"id": resource_id, "body": document, "created_at": now, "updated_at": now}
     values.update(indexed_values(resource, document))
-    pk = session.execute(insert(table).values(**values).returning(table.c.pk)).scalar_one()
+    pk = session.execute(_insert_returning_pk(table), values).scalar_one()
     _write_refs(session, resource, pk, document)
     forget_pages_after_commit(session, resource)
+
+
+@cache
+def _insert_returning_pk(table: Table) -> ReturningInsert[Any]:
+    return insert(table).returning(table.c.pk)
 
 
 def insert_many(
