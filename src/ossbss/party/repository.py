@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from ossbss.party.models import Customer, Individual, Organization
 
-
 # Built once: customer writes ask this on every request.
 _PARTY_BY_ID = {
     model.__name__: select(model.pk).where(model.id == bindparam("party_id"))

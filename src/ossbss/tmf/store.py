@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, Text, cast, delete, func, insert, select, update
