@@ -49,7 +49,8 @@ def create_app(
     app.state.platform = platform
     _install_error_handlers(app)
     for room in bootstrap.ROOMS:
-        app.include_router(room.router(platform.edge))
+        # Flat: the routes join the app's own list (an included router adds a matching layer).
+        app.router.routes.extend(room.router(platform.edge).routes)
 
     @app.get("/health", tags=["operations"], summary="Ready to serve?")
     async def health() -> Response:

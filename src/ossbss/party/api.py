@@ -5,13 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ossbss.party.resources import CUSTOMER_API, PARTY_API, RESOURCES
-from ossbss.tmf import Edge, hub_router, resource_router
+from ossbss.tmf import Edge, tmf_router
 
 
 def router(edge: Edge) -> APIRouter:
-    combined = APIRouter()
-    for resource in RESOURCES:
-        combined.include_router(resource_router(resource, edge))
-    for api in (PARTY_API, CUSTOMER_API):
-        combined.include_router(hub_router(api, edge))
-    return combined
+    return tmf_router(RESOURCES, (PARTY_API, CUSTOMER_API), edge)

@@ -5,9 +5,8 @@ from ossbss.tmf.api import (
     Edge,
     error_body,
     error_response,
-    hub_router,
     json_response,
-    resource_router,
+    tmf_router,
 )
 from ossbss.tmf.events import HubNotificationDue, ResourceChanged
 from ossbss.tmf.hub import subscribe_handlers
@@ -54,7 +53,6 @@ __all__ = [
     "exists",
     "full_document",
     "get_resource",
-    "hub_router",
     "import_resources",
     "json_response",
     "list_resources",
@@ -62,8 +60,8 @@ __all__ = [
     "merge_patch",
     "parse_list_query",
     "patch_resource",
-    "resource_router",
     "subscribe_handlers",
+    "tmf_router",
     "value_at",
     "values_at",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -142,8 +143,18 @@ def render(base_url: str, document: Document, fields: tuple[str, ...] | None) ->
     return select_fields(document, fields) if fields else document
 
 
-def resource_router(resource: Resource, edge: Edge) -> APIRouter:
-    router = APIRouter(tags=[resource.api.title])
+def tmf_router(resources: tuple[Resource, ...], apis: tuple[Api, ...], edge: Edge) -> APIRouter:
+    """One flat router for a room's resources and hubs (nesting routers slows matching)."""
+    router = APIRouter()
+    for resource in resources:
+        add_resource_routes(router, resource, edge)
+    for api in apis:
+        add_hub_routes(router, api, edge)
+    return router
+
+
+def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> None:
+    tags: list[str | Enum] = [resource.api.title]
     kind = resource.type_name
     body_schema = {
         "requestBody": {
@@ -156,7 +167,9 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
         }
     }
 
-    @router.get(resource.path, summary=f"List or find {kind} objects", operation_id=f"list{kind}")
+    @router.get(
+        resource.path, tags=tags, summary=f"List or find {kind} objects", operation_id=f"list{kind}"
+    )
     async def list_resources(request: Request) -> Response:
         query = parse_list_query(request.query_params.multi_items())
         page = await edge.read(
@@ -175,7 +188,10 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
         return Response(splice_list(href_base, page.items), media_type=JSON, headers=headers)
 
     @router.get(
-        resource.path + "/{id}", summary=f"Retrieve a {kind} by id", operation_id=f"retrieve{kind}"
+        resource.path + "/{id}",
+        summary=f"Retrieve a {kind} by id",
+        operation_id=f"retrieve{kind}",
+        tags=tags,
     )
     async def retrieve(request: Request, id: str) -> Response:
         fields = (
@@ -190,6 +206,7 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
 
     @router.post(
         resource.path,
+        tags=tags,
         summary=f"Create a {kind}",
         status_code=201,
         operation_id=f"create{kind}",
@@ -222,6 +239,7 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
 
         @router.patch(
             resource.path + "/{id}",
+            tags=tags,
             summary=f"Update a {kind} (JSON merge patch)",
             operation_id=f"patch{kind}",
             openapi_extra=patch_schema,
@@ -241,6 +259,7 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
 
         @router.delete(
             resource.path + "/{id}",
+            tags=tags,
             summary=f"Delete a {kind}",
             status_code=204,
             operation_id=f"delete{kind}",
@@ -255,14 +274,13 @@ def resource_router(resource: Resource, edge: Edge) -> APIRouter:
             )
             return Response(status_code=204)
 
-    return router
 
-
-def hub_router(api: Api, edge: Edge) -> APIRouter:
-    router = APIRouter(tags=[api.title])
+def add_hub_routes(router: APIRouter, api: Api, edge: Edge) -> None:
+    tags: list[str | Enum] = [api.title]
 
     @router.post(
         api.base_path + "/hub",
+        tags=tags,
         status_code=201,
         summary="Register a listener",
         operation_id=f"registerListener_{api.name}",
@@ -280,6 +298,7 @@ def hub_router(api: Api, edge: Edge) -> APIRouter:
 
     @router.delete(
         api.base_path + "/hub/{id}",
+        tags=tags,
         status_code=204,
         summary="Unregister a listener",
         operation_id=f"unregisterListener_{api.name}",
@@ -291,5 +310,3 @@ def hub_router(api: Api, edge: Edge) -> APIRouter:
             lambda s, now: hub.unregister(s, api=api.name, subscription_id=id),
         )
         return Response(status_code=204)
-
-    return router
