@@ -13,7 +13,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ossbss.kernel.errors import Conflict, InvalidInput
-from ossbss.kernel.money import Money, UnknownCurrency, check_currency, minor_unit_exponent
+from ossbss.kernel.money import (
+    Money,
+    UnknownCurrency,
+    check_currency,
+    decimal_from_json,
+    minor_unit_exponent,
+)
 from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import check_period
 
@@ -180,7 +186,7 @@ def parse_money(raw: Any, *, field: str, currency: str) -> Money:
         raise InvalidInput(
             "Currency mismatch", field=f"{field}.unit", detail=f"the account is in {currency}"
         )
-    amount = _decimal(raw.get("value"), field=f"{field}.value")
+    amount = decimal_from_json(raw.get("value"), field=f"{field}.value")
     try:
         money = Money.from_decimal(amount, currency)
     except InvalidOperation:
@@ -192,20 +198,6 @@ def parse_money(raw: Any, *, field: str, currency: str) -> Money:
             detail=f"{currency} has {minor_unit_exponent(currency)} decimal places",
         )
     return money
-
-
-def _decimal(value: Any, *, field: str) -> Decimal:
-    # str() first: a JSON number arrives as a float, and Decimal(float) would carry its
-    # binary error (Decimal(0.1) != Decimal("0.1")).
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InvalidInput("Invalid amount", field=field, detail="must be a number")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise InvalidInput("Invalid amount", field=field, detail="must be a number") from None
-    if not amount.is_finite():
-        raise InvalidInput("Invalid amount", field=field, detail="must be a finite number")
-    return amount
 
 
 def normalise_amounts(document: Document) -> Document:

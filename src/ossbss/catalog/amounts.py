@@ -14,7 +14,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ossbss.kernel.errors import InvalidInput
-from ossbss.kernel.money import Money, UnknownCurrency, check_currency, minor_unit_exponent
+from ossbss.kernel.money import (
+    Money,
+    UnknownCurrency,
+    check_currency,
+    decimal_from_json,
+    minor_unit_exponent,
+)
 
 RATE_DIGITS = 4
 
@@ -54,14 +60,7 @@ class PriceAmount:
 def parse_decimal(raw: Any, field: str, *, minimum: Decimal | None = Decimal(0)) -> Decimal:
     if raw is None:
         raise InvalidInput("Missing mandatory attribute", field=field, detail="is required")
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise InvalidInput("Invalid type", field=field, detail="must be number")
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise InvalidInput("Invalid value", field=field, detail="must be a number") from None
-    if not value.is_finite():
-        raise InvalidInput("Invalid value", field=field, detail="must be a finite number")
+    value = decimal_from_json(raw, field=field)
     if minimum is not None and value < minimum:
         raise InvalidInput("Invalid value", field=field, detail=f"must be at least {minimum}")
     return value

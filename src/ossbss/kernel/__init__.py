@@ -13,7 +13,13 @@ from ossbss.kernel.errors import (
 )
 from ossbss.kernel.events import Event
 from ossbss.kernel.ids import new_id
-from ossbss.kernel.money import Money, UnknownCurrency, check_currency, minor_unit_exponent
+from ossbss.kernel.money import (
+    Money,
+    UnknownCurrency,
+    check_currency,
+    decimal_from_json,
+    minor_unit_exponent,
+)
 from ossbss.kernel.outbox import Dispatcher, HandlerRegistry, OutboxMessage, backoff, publish
 from ossbss.kernel.settings import Settings
 from ossbss.kernel.time import (
@@ -53,6 +59,7 @@ __all__ = [
     "after_commit",
     "backoff",
     "check_currency",
+    "decimal_from_json",
     "ensure_utc",
     "format_datetime",
     "minor_unit_exponent",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 import pycountry
 from babel.numbers import get_currency_precision
+
+from ossbss.kernel.errors import InvalidInput
 
 
 class UnknownCurrency(ValueError):
@@ -64,3 +66,20 @@ class Money:
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
+
+
+def decimal_from_json(value: object, *, field: str) -> Decimal:
+    """An exact Decimal from a JSON amount (a number, or a decimal string).
+
+    ``str()`` first: a JSON number arrives as a float, and Decimal(float) would carry its
+    binary error (Decimal(0.1) != Decimal("0.1")).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise InvalidInput("Invalid amount", field=field, detail="must be a number")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidInput("Invalid amount", field=field, detail="must be a number") from None
+    if not amount.is_finite():
+        raise InvalidInput("Invalid amount", field=field, detail="must be a finite number")
+    return amount
