@@ -115,7 +115,7 @@ def test_json_numbers_convert_exactly_to_minor_units(minor: int) -> None:
 
 @pytest.mark.parametrize(
     ("currency", "value", "minor"),
-    [("EUR", 500, 50000), ("EUR", "0.1", 10), ("JPY", 1500, 1500), ("BHD", 1.234, 1234)],
+    [("EUR", 500, 50000), ("EUR", 0.1, 10), ("JPY", 1500, 1500), ("BHD", 1.234, 1234)],
 )
 def test_parse_money(currency: str, value: Any, minor: int) -> None:
     money = domain.parse_money({"unit": currency, "value": value}, field="f", currency=currency)

@@ -132,3 +132,19 @@ def test_the_background_dispatcher_delivers_after_commit(platform: Platform) -> 
     finally:
         dispatcher.stop()
     assert recorder.seen == ["e"]
+
+
+def test_delivered_events_are_pruned_after_the_retention(
+    platform: Platform, clock: FixedClock
+) -> None:
+    recorder = Recorder()
+    dispatcher = dispatcher_for(platform, recorder)
+    emit(platform, "old")
+    dispatcher.run_pending()
+    clock.advance(timedelta(days=8))
+    emit(platform, "new")
+    dispatcher.run_pending()
+    assert dispatcher.prune(keep=timedelta(days=7)) == 1
+    with platform.database.unit_of_work(write=False) as session:
+        remaining = session.scalars(select(OutboxMessage.payload)).all()
+    assert [payload["thing_id"] for payload in remaining] == ["new"]

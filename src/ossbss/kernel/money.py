@@ -69,12 +69,12 @@ class Money:
 
 
 def decimal_from_json(value: object, *, field: str) -> Decimal:
-    """An exact Decimal from a JSON amount (a number, or a decimal string).
+    """An exact Decimal from a JSON number (TMF amounts are numbers, not strings).
 
     ``str()`` first: a JSON number arrives as a float, and Decimal(float) would carry its
     binary error (Decimal(0.1) != Decimal("0.1")).
     """
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput("Invalid amount", field=field, detail="must be a number")
     try:
         amount = Decimal(str(value))

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime, notify_after_commit
@@ -102,6 +103,8 @@ class _Claimed:
 
 LEASE = timedelta(minutes=2)
 COALESCE_SECONDS = 0.05
+RETENTION = timedelta(days=7)
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class HandlerRegistry:
@@ -262,6 +265,18 @@ class Dispatcher:
             row.next_attempt_at = now + backoff(row.attempts)
         return 0
 
+    def prune(self, *, keep: timedelta = RETENTION) -> int:
+        """Forget delivered events (and their handled marks) older than ``keep``; dead events
+        stay for someone to look at. Returns how many events were removed."""
+        cutoff = self._clock.now() - keep
+        with self._db.unit_of_work() as session:
+            old = select(OutboxMessage.event_id).where(OutboxMessage.delivered_at < cutoff)
+            session.execute(delete(HandledEvent).where(HandledEvent.event_id.in_(old)))
+            result = session.execute(
+                delete(OutboxMessage).where(OutboxMessage.delivered_at < cutoff)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     # -- background thread -------------------------------------------------------------
 
     def wake(self) -> None:
@@ -282,9 +297,13 @@ class Dispatcher:
             self._thread = None
 
     def _loop(self) -> None:
+        last_prune = float("-inf")
         while not self._stop.is_set():
             try:
                 self.run_pending()
+                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
+                    self.prune()
+                    last_prune = time.monotonic()
             except Exception:
                 log.exception("outbox dispatcher pass failed")
             if self._wake.wait(self._poll_seconds):
