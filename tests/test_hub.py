@@ -77,6 +77,14 @@ def test_a_bad_callback_is_refused(client: TestClient) -> None:
     assert "callback" in response.json()["message"]
 
 
+def test_nul_characters_are_refused_not_a_server_error(client: TestClient) -> None:
+    # PostgreSQL text cannot hold U+0000: it used to surface as a 500 there.
+    body = {"callback": "http://example.com/cb", "query": "eventType=a\u0000"}
+    response = client.post(f"{PARTY}/hub", json=body)
+    assert response.status_code == 400
+    assert client.delete(f"{PARTY}/hub/a%00b").status_code == 404
+
+
 def test_create_change_state_change_and_delete_are_notified(
     client: TestClient, platform: Platform, listener: Listener
 ) -> None:

@@ -81,6 +81,16 @@ def test_bad_paging_and_filter_parameters_are_400(client: TestClient) -> None:
         assert response.json()["reason"]
 
 
+def test_offset_and_limit_take_plain_digits_only(client: TestClient) -> None:
+    # int() used to accept these, so schema-violating paging was served with a 200.
+    for raw in ("\f4", " 4", "4 ", "1_0", "\u0664", "+4", "0x4"):
+        for name in ("offset", "limit"):
+            response = client.get(INDIVIDUAL, params={name: raw})
+            assert response.status_code == 400, (name, raw)
+            assert name in response.json()["message"]
+    assert client.get(INDIVIDUAL, params={"offset": "0", "limit": "007"}).status_code == 200
+
+
 def test_sort_by_a_nested_attribute(client: TestClient) -> None:
     person(client, "Z", contactMedium=[address("Bordeaux")])
     person(client, "Y", contactMedium=[address("Angers")])

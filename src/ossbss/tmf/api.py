@@ -120,9 +120,23 @@ async def read_json(
         )
     raw = await request.body()
     try:
-        return orjson.loads(raw)
+        payload = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput("Malformed JSON", detail=f"the body is not valid JSON ({exc})") from None
+    # PostgreSQL text and jsonb cannot hold U+0000; refuse it everywhere, on every engine.
+    if b"\\u0000" in raw and _has_nul(payload):
+        raise InvalidInput("Invalid character", detail="strings must not contain U+0000")
+    return payload
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in key or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def splice_list(href_base: str, items: list[tuple[str, str]]) -> bytes:

@@ -44,6 +44,8 @@ def register(
 
 
 def unregister(session: Session, *, api: str, subscription_id: str) -> None:
+    if "\x00" in subscription_id:  # PostgreSQL text cannot hold it: no such subscription
+        raise NotFound(f"No hub subscription with id {subscription_id!r}", field="id")
     result = session.execute(
         delete(HubSubscription).where(
             HubSubscription.api == api, HubSubscription.id == subscription_id

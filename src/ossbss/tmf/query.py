@@ -48,6 +48,8 @@ def parse_list_query(params: Iterable[tuple[str, str]]) -> ListQuery:
     sort: tuple[SortKey, ...] = ()
     filters: list[Filter] = []
     for name, raw in params:
+        if "\x00" in name or "\x00" in raw:  # no stored text can hold U+0000 (PostgreSQL)
+            raise InvalidInput("Invalid query parameter", field=name, detail="contains U+0000")
         if name == "offset":
             offset = _non_negative_int(name, raw)
         elif name == "limit":
@@ -106,12 +108,11 @@ def _is_attribute_name(segment: str) -> bool:
 
 
 def _non_negative_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput(
-            "Invalid query parameter", field=name, detail="must be an integer"
-        ) from None
+    # Plain ASCII digits only: int() would also take whitespace, "1_000" and other scripts' digits.
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidInput("Invalid query parameter", field=name, detail="must be an integer")
+    value = int(raw)
     if value < 0:
         raise InvalidInput("Invalid query parameter", field=name, detail="must not be negative")
     return value

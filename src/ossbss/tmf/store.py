@@ -75,6 +75,8 @@ def get(
     session: Session, resource: Resource, resource_id: str, *, for_update: bool = False
 ) -> Document:
     table = _table(resource)
+    if "\x00" in resource_id:  # PostgreSQL text cannot hold it: no such resource
+        raise NotFound(f"No {resource.name} with id {resource_id!r}", field="id")
     query = select(table.c.body).where(table.c.id == resource_id)
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
@@ -147,6 +149,8 @@ def update_document(
 
 def delete_document(session: Session, resource: Resource, resource_id: str) -> None:
     table = _table(resource)
+    if "\x00" in resource_id:
+        raise NotFound(f"No {resource.name} with id {resource_id!r}", field="id")
     pk = session.execute(
         delete(table).where(table.c.id == resource_id).returning(table.c.pk)
     ).scalar_one_or_none()
