@@ -7,15 +7,13 @@ which attributes are arrays and which leaves are numbers or booleans.
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any, Literal
 
-from jsonschema import Draft4Validator, FormatChecker
+from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 
 from ossbss.kernel.errors import InvalidInput
@@ -93,59 +91,12 @@ class Spec:
     def _validator(self, definition: str) -> Draft4Validator:
         if definition not in self._validators:
             schema = {"$ref": f"#/definitions/{definition}", "definitions": self.definitions}
-            self._validators[definition] = Draft4Validator(schema, format_checker=FORMATS)
+            # The format checker covers date-time (rfc3339-validator) and uri
+            # (rfc3986-validator): both packages are dependencies for exactly this.
+            self._validators[definition] = Draft4Validator(
+                schema, format_checker=Draft4Validator.FORMAT_CHECKER
+            )
         return self._validators[definition]
-
-
-_PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
-_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):([^#?]*)(?:\?([^#]*))?(?:#(.*))?", re.DOTALL)
-_PATH = re.compile(rf"(?:{_PCHAR}|/)*")
-_QUERY = re.compile(rf"(?:{_PCHAR}|[/?])*")
-_REG_NAME = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*")
-_USERINFO = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*")
-_IP_FUTURE = re.compile(r"v[0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+")
-
-
-def is_uri(value: object) -> bool:
-    """RFC 3986 ``URI`` (absolute, optional fragment): the spec's ``format: uri``.
-
-    jsonschema checks that format only with an optional package; without this check an empty
-    ``@schemaLocation`` would be stored and served back, against the spec's response schema.
-    """
-    if not isinstance(value, str):
-        return True
-    match = _URI.fullmatch(value)
-    if match is None:
-        return False
-    _, hier, query, fragment = match.groups()
-    if any(part is not None and not _QUERY.fullmatch(part) for part in (query, fragment)):
-        return False
-    if not hier.startswith("//"):
-        return _PATH.fullmatch(hier) is not None
-    authority, _, path = hier[2:].partition("/")
-    return _is_authority(authority) and _PATH.fullmatch(path) is not None
-
-
-def _is_authority(authority: str) -> bool:
-    userinfo, at, hostport = authority.rpartition("@")
-    if at and not _USERINFO.fullmatch(userinfo):
-        return False
-    if hostport.startswith("["):
-        literal, bracket, port = hostport[1:].partition("]")
-        if not bracket or (port and not port.startswith(":")):
-            return False
-        if not _IP_FUTURE.fullmatch(literal):
-            try:
-                ipaddress.IPv6Address(literal)
-            except ValueError:
-                return False
-        return port[1:].isdigit() or not port[1:]
-    host, _, port = hostport.partition(":")
-    return _REG_NAME.fullmatch(host) is not None and (port.isdigit() or not port)
-
-
-FORMATS = FormatChecker(Draft4Validator.FORMAT_CHECKER.checkers)
-FORMATS.checks("uri")(is_uri)
 
 
 def _leaf_type(schema: dict[str, Any] | None) -> LeafType:
