@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -26,8 +28,14 @@ app.add_typer(demo_app, name="demo")
 console = Console()
 
 
-def _platform() -> bootstrap.Platform:
-    return bootstrap.build(Settings())
+@contextmanager
+def _platform() -> Iterator[bootstrap.Platform]:
+    """A platform for one command, closed (connections returned) when the command ends."""
+    platform = bootstrap.build(Settings())
+    try:
+        yield platform
+    finally:
+        platform.close()
 
 
 def _fail(exc: DomainError) -> None:
@@ -49,9 +57,8 @@ def user_create(
     role: Annotated[str, typer.Option(help=f"one of {', '.join(sorted(iam.ROLES))}")] = "readonly",
 ) -> None:
     """Create a staff user with a role."""
-    platform = _platform()
     try:
-        with platform.database.unit_of_work() as session:
+        with _platform() as platform, platform.database.unit_of_work() as session:
             iam.create_user(session, username=username, role=role, now=platform.clock.now())
     except DomainError as exc:
         _fail(exc)
@@ -63,9 +70,8 @@ def apikey_create(
     username: str, name: Annotated[str, typer.Option(help="what the key is for")] = ""
 ) -> None:
     """Issue an API key for a user; it is shown once."""
-    platform = _platform()
     try:
-        with platform.database.unit_of_work() as session:
+        with _platform() as platform, platform.database.unit_of_work() as session:
             key = iam.create_api_key(
                 session, username=username, name=name, now=platform.clock.now()
             )
@@ -77,8 +83,7 @@ def apikey_create(
 @key_app.command("revoke")
 def apikey_revoke(prefix: str) -> None:
     """Revoke the keys that start with PREFIX (as shown when they were listed)."""
-    platform = _platform()
-    with platform.database.unit_of_work() as session:
+    with _platform() as platform, platform.database.unit_of_work() as session:
         count = iam.revoke_api_key(session, prefix=prefix, now=platform.clock.now())
     console.print(f"revoked {count} key(s)")
 
@@ -93,11 +98,11 @@ def demo_load(
     """Load the demo operator: an ISP + MVNO catalog and deterministic customers with accounts."""
     from ossbss import demo
 
-    platform = _platform()
-    if if_empty and not demo.is_empty(platform):
-        console.print("demo: database already has data, nothing loaded")
-        return
-    demo.load(platform, customers=customers, console=console)
+    with _platform() as platform:
+        if if_empty and not demo.is_empty(platform):
+            console.print("demo: database already has data, nothing loaded")
+            return
+        demo.load(platform, customers=customers, console=console)
 
 
 @app.command()
