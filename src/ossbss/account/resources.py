@@ -147,31 +147,25 @@ _ACCOUNT_COLUMNS = {
     "billStructure.cycleSpecification.id": "bill_cycle_id",
     "lastModified": "last_modified",
 }
-_ACCOUNT_REFS = ("relatedParty.id", "accountRelationship.account.id")
-_ACCOUNT_SERVER_FIELDS = frozenset({"id", "href", "lastModified"})
 
-BILLING_ACCOUNT = Resource(
-    api=ACCOUNT_API,
-    name="billingAccount",
-    model=models.BillingAccount,
-    columns=_ACCOUNT_COLUMNS,
-    refs=_ACCOUNT_REFS,
-    state_field="state",
-    rules=_AccountRules(),
-    server_fields=_ACCOUNT_SERVER_FIELDS,
-    write_roles=WRITERS,
-)
-PARTY_ACCOUNT = Resource(
-    api=ACCOUNT_API,
-    name="partyAccount",
-    model=models.PartyAccount,
-    columns=_ACCOUNT_COLUMNS,
-    refs=_ACCOUNT_REFS,
-    state_field="state",
-    rules=_AccountRules(),
-    server_fields=_ACCOUNT_SERVER_FIELDS,
-    write_roles=WRITERS,
-)
+
+def _account(name: str, model: type[models.BillingAccount] | type[models.PartyAccount]) -> Resource:
+    """billingAccount and partyAccount share the TMF666 Account shape and all its rules."""
+    return Resource(
+        api=ACCOUNT_API,
+        name=name,
+        model=model,
+        columns=_ACCOUNT_COLUMNS,
+        refs=("relatedParty.id", "accountRelationship.account.id"),
+        state_field="state",
+        rules=_AccountRules(),
+        server_fields=frozenset({"id", "href", "lastModified"}),
+        write_roles=WRITERS,
+    )
+
+
+BILLING_ACCOUNT = _account("billingAccount", models.BillingAccount)
+PARTY_ACCOUNT = _account("partyAccount", models.PartyAccount)
 BILLING_CYCLE_SPECIFICATION = Resource(
     api=ACCOUNT_API,
     name="billingCycleSpecification",
