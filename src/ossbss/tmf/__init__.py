@@ -14,19 +14,18 @@ from ossbss.tmf.models import RefIndex
 from ossbss.tmf.pagecache import PAGES
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery, parse_list_query
-from ossbss.tmf.resource import Api, Document, DocumentTable, NoRules, Resource, Rules
+from ossbss.tmf.resource import Api, Document, DocumentTable, Resource, Rules
 from ossbss.tmf.rules import check_initial, check_period, check_transition
 from ossbss.tmf.service import (
     create_resource,
     delete_resource,
-    full_document,
     get_resource,
     import_resources,
     list_resources,
     patch_resource,
 )
-from ossbss.tmf.specs import Spec, load_spec
-from ossbss.tmf.store import exists, value_at, values_at
+from ossbss.tmf.specs import Spec
+from ossbss.tmf.store import exists
 
 __all__ = [
     "PAGES",
@@ -37,7 +36,6 @@ __all__ = [
     "Edge",
     "HubNotificationDue",
     "ListQuery",
-    "NoRules",
     "RefIndex",
     "Resource",
     "ResourceChanged",
@@ -51,17 +49,13 @@ __all__ = [
     "error_body",
     "error_response",
     "exists",
-    "full_document",
     "get_resource",
     "import_resources",
     "json_response",
     "list_resources",
-    "load_spec",
     "merge_patch",
     "parse_list_query",
     "patch_resource",
     "subscribe_handlers",
     "tmf_router",
-    "value_at",
-    "values_at",
 ]

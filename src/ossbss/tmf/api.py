@@ -236,57 +236,50 @@ def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> No
         rendered = render(edge.base_url(request), document, None)
         return json_response(rendered, 201, {"Location": rendered["href"]})
 
-    if resource.patchable:
-        patch_schema = {
-            "requestBody": {
-                "required": True,
-                "content": {
-                    media: {
-                        "schema": {
-                            "$ref": f"#/components/schemas/{resource.api.name}.{kind}_Update"
-                        }
-                    }
-                    for media in PATCH_TYPES
-                },
-            }
+    patch_schema = {
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {
+                    "schema": {"$ref": f"#/components/schemas/{resource.api.name}.{kind}_Update"}
+                }
+                for media in PATCH_TYPES
+            },
         }
+    }
 
-        @router.patch(
-            resource.path + "/{id}",
-            tags=tags,
-            summary=f"Update a {kind} (JSON merge patch)",
-            operation_id=f"patch{kind}",
-            openapi_extra=patch_schema,
+    @router.patch(
+        resource.path + "/{id}",
+        tags=tags,
+        summary=f"Update a {kind} (JSON merge patch)",
+        operation_id=f"patch{kind}",
+        openapi_extra=patch_schema,
+    )
+    async def patch(request: Request, id: str) -> Response:
+        changes = await read_json(request, PATCH_TYPES)
+        document = await edge.write(
+            request,
+            resource.write_roles,
+            lambda s, now: service.patch_resource(
+                s, resource=resource, resource_id=id, patch=changes, now=now
+            ),
         )
-        async def patch(request: Request, id: str) -> Response:
-            changes = await read_json(request, PATCH_TYPES)
-            document = await edge.write(
-                request,
-                resource.write_roles,
-                lambda s, now: service.patch_resource(
-                    s, resource=resource, resource_id=id, patch=changes, now=now
-                ),
-            )
-            return json_response(render(edge.base_url(request), document, None))
+        return json_response(render(edge.base_url(request), document, None))
 
-    if resource.deletable:
-
-        @router.delete(
-            resource.path + "/{id}",
-            tags=tags,
-            summary=f"Delete a {kind}",
-            status_code=204,
-            operation_id=f"delete{kind}",
+    @router.delete(
+        resource.path + "/{id}",
+        tags=tags,
+        summary=f"Delete a {kind}",
+        status_code=204,
+        operation_id=f"delete{kind}",
+    )
+    async def remove(request: Request, id: str) -> Response:
+        await edge.write(
+            request,
+            resource.write_roles,
+            lambda s, now: service.delete_resource(s, resource=resource, resource_id=id, now=now),
         )
-        async def remove(request: Request, id: str) -> Response:
-            await edge.write(
-                request,
-                resource.write_roles,
-                lambda s, now: service.delete_resource(
-                    s, resource=resource, resource_id=id, now=now
-                ),
-            )
-            return Response(status_code=204)
+        return Response(status_code=204)
 
 
 def add_hub_routes(router: APIRouter, api: Api, edge: Edge) -> None:

@@ -96,8 +96,6 @@ class Resource:
     rules: Rules = field(default_factory=NoRules)
     # Attributes the server sets; a client may not send them in a PATCH.
     server_fields: frozenset[str] = frozenset({"id", "href"})
-    deletable: bool = True
-    patchable: bool = True
     # Roles allowed to change this resource (anyone authenticated may read).
     write_roles: frozenset[str] = frozenset({"admin"})
 
