@@ -1,0 +1,1 @@
+"""inventory: TMF639 resources (sites, devices, ports, links, pools) and TMF638 services."""

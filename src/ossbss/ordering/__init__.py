@@ -1,0 +1,1 @@
+"""ordering: TMF622 product orders: validation, decomposition, orchestration, lifecycle."""
