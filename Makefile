@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint unit bench clean
+.PHONY: install lab-install lab run test lint unit bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The real peers (FreeRADIUS, netconfd behind OpenSSH) from Debian, for the lab and the tests.
+lab-install:
+	scripts/install-lab.sh
 
 run: install
 	$(BIN)/ossbss db upgrade
@@ -30,7 +34,7 @@ unit: install
 	$(BIN)/pytest
 
 # The whole suite on SQLite, then again on a throwaway PostgreSQL cluster.
-test: lint
+test: lint lab-install
 	$(BIN)/pytest
 	scripts/with-postgres.sh $(BIN)/pytest
 

@@ -1,4 +1,4 @@
-"""Network-element drivers behind one protocol (see ``base``)."""
+"""Network-element drivers behind one protocol (see ``base``); ``fake`` is for unit tests."""
 
 from ossbss.provisioning.drivers.base import (
     ACTIONS,
