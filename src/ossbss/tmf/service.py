@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.ids import new_id
 from ossbss.kernel.outbox import publish
-from ossbss.tmf import hub, store
+from ossbss.tmf import hub, idempotency, store
 from ossbss.tmf.events import Change, ResourceChanged, change_kinds
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery
@@ -34,8 +34,33 @@ def get_resource(session: Session, *, resource: Resource, resource_id: str) -> D
 
 
 def create_resource(
-    session: Session, *, resource: Resource, payload: Any, now: datetime
+    session: Session,
+    *,
+    resource: Resource,
+    payload: Any,
+    now: datetime,
+    idempotency_key: str | None = None,
 ) -> Document:
+    """Create a resource. With an ``idempotency_key`` seen before, return the resource that
+    request created (as it is now) instead of creating another."""
+    if idempotency_key is not None:
+        key = idempotency.check_key(idempotency_key)
+        payload_hash = idempotency.request_hash(payload)
+        earlier = idempotency.seen(
+            session, resource=resource.name, key=key, payload_hash=payload_hash
+        )
+        if earlier is not None:
+            return get_resource(session, resource=resource, resource_id=earlier)
+        document = create_resource(session, resource=resource, payload=payload, now=now)
+        idempotency.remember(
+            session,
+            resource=resource.name,
+            key=key,
+            payload_hash=payload_hash,
+            resource_id=document["id"],
+            now=now,
+        )
+        return document
     body = _body(_require_object(payload))
     resource.api.spec.validate(resource.create_definition, body)
     body = resource.rules.on_create(session, body, now)
