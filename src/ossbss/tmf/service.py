@@ -68,6 +68,9 @@ def create_resource(
     store.insert_document(session, resource, resource_id, body, now)
     document = full_document(resource, resource_id, body)
     _publish(session, resource, "Create", document, now)
+    on_created = getattr(resource.rules, "on_created", None)
+    if on_created is not None:
+        on_created(session, document, now)
     return document
 
 
