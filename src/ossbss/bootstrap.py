@@ -11,12 +11,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
-from ossbss import account, catalog, iam, party
+from ossbss import account, catalog, iam, inventory, party
 from ossbss.kernel import Base, Clock, Database, Dispatcher, HandlerRegistry, Settings, SystemClock
 from ossbss.tmf import PAGES, Edge, subscribe_handlers
 
 log = logging.getLogger(__name__)
-ROOMS = (party, catalog, account)
+ROOMS = (party, catalog, account, inventory)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
