@@ -28,4 +28,10 @@ class Settings(BaseSettings):
     # How long a process may reuse a list's total and page anchors when another process could
     # have written meanwhile (its own writes invalidate them at once). 0 turns reuse off.
     list_cache_seconds: float = 5.0
+    # An activator holds a service order this long; if its process dies, the order is
+    # taken up again (its steps are idempotent) once the lease has run out.
+    activation_lease_seconds: float = 60.0
+    # Driver names served by the in-memory fake instead of the real element (a laptop demo
+    # without the lab, e.g. "netconf"); comma-separated.
+    fake_drivers: str = ""
     log_level: str = "INFO"

@@ -3,6 +3,7 @@
 from ossbss.provisioning.activator import Activator
 from ossbss.provisioning.api import router
 from ossbss.provisioning.drivers import ActivationRequest, ActivationResult, Driver
+from ossbss.provisioning.registry import build_drivers
 from ossbss.provisioning.resources import RESOURCES, SERVICE_ORDER, SERVICE_ORDERING_API
 from ossbss.provisioning.service import ServiceRequest, cancel_unstarted, submit_service_order
 
@@ -15,6 +16,7 @@ __all__ = [
     "Activator",
     "Driver",
     "ServiceRequest",
+    "build_drivers",
     "cancel_unstarted",
     "router",
     "submit_service_order",
