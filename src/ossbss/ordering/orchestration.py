@@ -8,8 +8,6 @@ the order's state first, so a replay changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +20,7 @@ from ossbss.kernel import Clock, HandlerRegistry
 from ossbss.kernel.errors import DomainError
 from ossbss.kernel.time import format_datetime
 from ossbss.ordering import domain
-from ossbss.ordering.resources import CANCEL_PRODUCT_ORDER, PRODUCT_ORDER, SERVER_UPDATE
+from ossbss.ordering.resources import CANCEL_PRODUCT_ORDER, PRODUCT_ORDER
 from ossbss.tmf import Document, get_resource, patch_resource
 
 # What a completed item does to its product's status.
@@ -55,20 +53,10 @@ def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
     )
 
 
-@contextmanager
-def _as_server() -> Iterator[None]:
-    token = SERVER_UPDATE.set(True)
-    try:
-        yield
-    finally:
-        SERVER_UPDATE.reset(token)
-
-
 def _update(session: Session, order_id: str, changes: dict[str, Any], now: datetime) -> Document:
-    with _as_server():
-        return patch_resource(
-            session, resource=PRODUCT_ORDER, resource_id=order_id, patch=changes, now=now
-        )
+    return patch_resource(
+        session, resource=PRODUCT_ORDER, resource_id=order_id, patch=changes, now=now, trusted=True
+    )
 
 
 def start(session: Session, *, order_id: str, now: datetime) -> None:
@@ -220,7 +208,7 @@ def _complete_item(
 def _fail_item(session: Session, item: Document, kind: str, product_id: str, now: datetime) -> None:
     if kind == "add":
         product_inventory.update_product(
-            session, product_id=product_id, changes={"status": "aborted"}, now=now
+            session, product_id=product_id, changes={"status": product_inventory.ABORTED}, now=now
         )
     elif kind == "delete":
         before = str(item.pop("productStatusBefore", "active"))
@@ -243,16 +231,24 @@ def service_order_finished(session: Session, *, event: ServiceOrderFinished, now
         _fail_item(session, item, kind, event.product_id, now)
     changes: dict[str, Any] = {"productOrderItem": items}
     if event.state != "completed":
-        changes["note"] = [
-            *(order.get("note") or []),
-            _note(f"item {item['id']}: {event.reason}", now),
-        ]
+        changes["note"] = _notes(order, [f"item {item['id']}: {event.reason}"], now)
     order = _update(session, order["id"], changes, now)
     _finish_if_done(session, order, now)
 
 
-def _note(text: str, now: datetime) -> dict[str, str]:
-    return {"text": text, "date": format_datetime(now), "author": "ossbss"}
+def _notes(order: Document, texts: list[str], now: datetime) -> list[dict[str, str]]:
+    """The order's notes with ``texts`` added (TMF notes carry an id within the order)."""
+    notes = list(order.get("note") or [])
+    for text in texts:
+        notes.append(
+            {
+                "id": str(len(notes) + 1),
+                "text": text,
+                "date": format_datetime(now),
+                "author": "ossbss",
+            }
+        )
+    return notes
 
 
 def _finish_if_done(session: Session, order: Document, now: datetime) -> None:
@@ -270,7 +266,7 @@ def _finish(
         "productOrderItem": items,
     }
     if reasons:
-        changes["note"] = [*(order.get("note") or []), *(_note(r, now) for r in reasons)]
+        changes["note"] = _notes(order, reasons, now)
     _update(session, order["id"], changes, now)
 
 
@@ -325,7 +321,11 @@ def _end_cancel(
     changes: dict[str, Any] = {"state": state, "effectiveCancellationDate": format_datetime(now)}
     if reason:
         changes["stateReason"] = reason
-    with _as_server():
-        patch_resource(
-            session, resource=CANCEL_PRODUCT_ORDER, resource_id=cancel_id, patch=changes, now=now
-        )
+    patch_resource(
+        session,
+        resource=CANCEL_PRODUCT_ORDER,
+        resource_id=cancel_id,
+        patch=changes,
+        now=now,
+        trusted=True,
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,7 +11,7 @@ from ossbss.kernel.errors import InvalidInput, InvalidStateTransition, NotFound
 from ossbss.kernel.outbox import publish
 from ossbss.kernel.time import format_datetime
 from ossbss.ordering import domain, models, validation
-from ossbss.tmf import Api, Document, Resource, check_transition, get_resource
+from ossbss.tmf import Api, Document, Resource, check_transition, get_resource, is_trusted
 
 ORDERING_API = Api(
     name="productOrderingManagement",
@@ -20,9 +19,6 @@ ORDERING_API = Api(
     title="TMF622 Product Ordering",
 )
 WRITERS = frozenset({"admin", "csr"})
-# Set while the server itself moves an order (orchestration), so the client-facing PATCH
-# rules step aside and only the lifecycle applies.
-SERVER_UPDATE: ContextVar[bool] = ContextVar("ordering_server_update", default=False)
 
 
 class _ProductOrderRules:
@@ -42,7 +38,7 @@ class _ProductOrderRules:
 
     def on_update(self, session: Session, old: Document, new: Document, now: datetime) -> Document:
         before, after = old.get("state"), new.get("state")
-        if SERVER_UPDATE.get():
+        if is_trusted():
             check_transition(domain.ORDER_LIFECYCLE, before, after, field="state")
             return new
         if before != after and after not in domain.CLIENT_MOVES.get(str(before), frozenset()):
@@ -103,7 +99,7 @@ class _CancelRules:
         )
 
     def on_update(self, session: Session, old: Document, new: Document, now: datetime) -> Document:
-        if not SERVER_UPDATE.get():
+        if not is_trusted():
             raise InvalidInput("Not patchable", field="state", detail="a cancellation is a task")
         return new
 

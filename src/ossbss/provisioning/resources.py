@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import format_datetime
 from ossbss.provisioning import domain, models
-from ossbss.tmf import Api, Document, Resource, check_transition
+from ossbss.tmf import Api, Document, Resource, check_transition, is_trusted
 
 SERVICE_ORDERING_API = Api(
     name="serviceOrdering",
@@ -33,9 +33,8 @@ class _ServiceOrderRules:
 
     def on_update(self, session: Session, old: Document, new: Document, now: datetime) -> Document:
         check_transition(domain.ORDER_LIFECYCLE, old.get("state"), new.get("state"), field="state")
-        if new.get("serviceOrderItem") != old.get("serviceOrderItem") and old.get("state") != (
-            "acknowledged"
-        ):
+        changed_items = new.get("serviceOrderItem") != old.get("serviceOrderItem")
+        if changed_items and old.get("state") != "acknowledged" and not is_trusted():
             raise InvalidInput(
                 "Order items frozen",
                 field="serviceOrderItem",

@@ -163,6 +163,7 @@ def _start(session: Session, order_id: str, now: datetime) -> str | None:
         resource_id=order_id,
         patch={"state": "inProgress", "startDate": format_datetime(now), "serviceOrderItem": items},
         now=now,
+        trusted=True,
     )
     return None
 
@@ -232,10 +233,21 @@ def finish(session: Session, *, outcome: Outcome, now: datetime) -> None:
         "serviceOrderItem": items,
     }
     if not outcome.ok:
-        note = {"text": outcome.message, "date": format_datetime(now), "author": "ossbss"}
-        changes["note"] = [*(order.get("note") or []), note]
+        notes = order.get("note") or []
+        note = {
+            "id": str(len(notes) + 1),
+            "text": outcome.message,
+            "date": format_datetime(now),
+            "author": "ossbss",
+        }
+        changes["note"] = [*notes, note]
     document = patch_resource(
-        session, resource=SERVICE_ORDER, resource_id=outcome.order_id, patch=changes, now=now
+        session,
+        resource=SERVICE_ORDER,
+        resource_id=outcome.order_id,
+        patch=changes,
+        now=now,
+        trusted=True,
     )
     publish(
         session,
@@ -304,7 +316,12 @@ def _settle_cfs(session: Session, item: Document, now: datetime) -> None:
 
 def _set_state(session: Session, order: Document, state: str, now: datetime) -> None:
     patch_resource(
-        session, resource=SERVICE_ORDER, resource_id=order["id"], patch={"state": state}, now=now
+        session,
+        resource=SERVICE_ORDER,
+        resource_id=order["id"],
+        patch={"state": state},
+        now=now,
+        trusted=True,
     )
 
 
@@ -331,5 +348,6 @@ def cancel_unstarted(session: Session, *, product_order_id: str, now: datetime) 
                 "serviceOrderItem": items,
             },
             now=now,
+            trusted=True,
         )
     return True

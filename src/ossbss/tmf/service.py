@@ -5,6 +5,7 @@ Every function takes the caller's session and ``now`` and never commits: the edg
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,14 @@ from ossbss.tmf.events import Change, ResourceChanged, change_kinds
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery
 from ossbss.tmf.resource import Document, Resource
+
+# True while a trusted (server-side) patch runs the resource's rules: rules that guard what
+# clients may change read it through ``is_trusted``.
+TRUSTED: ContextVar[bool] = ContextVar("tmf_trusted_update", default=False)
+
+
+def is_trusted() -> bool:
+    return TRUSTED.get()
 
 
 def full_document(resource: Resource, resource_id: str, body: Document) -> Document:
@@ -89,25 +98,37 @@ def import_resources(
 
 
 def patch_resource(
-    session: Session, *, resource: Resource, resource_id: str, patch: Any, now: datetime
+    session: Session,
+    *,
+    resource: Resource,
+    resource_id: str,
+    patch: Any,
+    now: datetime,
+    trusted: bool = False,
 ) -> Document:
+    """Apply a merge patch. ``trusted`` is the server itself (a room's own workflow), which
+    may set the attributes clients may not."""
     changes = _require_object(patch)
     for name in changes:
-        if name in resource.server_fields:
+        if name in resource.server_fields and not trusted:
             raise InvalidInput("Attribute not patchable", field=name, detail="is set by the server")
-    resource.api.spec.validate(
-        resource.update_definition,
-        {k: v for k, v in changes.items() if v is not None},
-        partial=True,
-    )
+    if resource.update_definition in resource.api.spec.definitions:
+        resource.api.spec.validate(
+            resource.update_definition,
+            {k: v for k, v in changes.items() if v is not None},
+            partial=True,
+        )
     old = full_document(
         resource, resource_id, store.get(session, resource, resource_id, for_update=True)
     )
     merged = merge_patch(old, changes)
     resource.api.spec.validate(resource.create_definition, _body(merged))
-    document = full_document(
-        resource, resource_id, _body(resource.rules.on_update(session, old, merged, now))
-    )
+    token = TRUSTED.set(trusted)
+    try:
+        updated = resource.rules.on_update(session, old, merged, now)
+    finally:
+        TRUSTED.reset(token)
+    document = full_document(resource, resource_id, _body(updated))
     kinds = change_kinds(old, document, resource.state_field)
     if not kinds:
         return old
