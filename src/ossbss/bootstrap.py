@@ -91,6 +91,7 @@ def build(
         clock,
         poll_seconds=settings.dispatcher_poll_seconds,
         max_attempts=settings.outbox_max_attempts,
+        lease_seconds=settings.outbox_lease_seconds,
     )
     activator = provisioning.Activator(
         database,

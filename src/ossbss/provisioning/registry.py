@@ -10,7 +10,8 @@ from ossbss.provisioning.drivers.fake import FakeDriver
 
 def build_drivers(settings: Settings, database: Database) -> dict[str, Driver]:
     """The real drivers, with any named in ``OSSBSS_FAKE_DRIVERS`` replaced by the fake."""
-    drivers: dict[str, Driver] = {"fake": FakeDriver()}
+    delay = settings.fake_driver_delay_seconds
+    drivers: dict[str, Driver] = {"fake": FakeDriver(delay_seconds=delay)}
     for name in filter(None, (n.strip() for n in settings.fake_drivers.split(","))):
-        drivers[name] = FakeDriver(name)
+        drivers[name] = FakeDriver(name, delay_seconds=delay)
     return drivers
