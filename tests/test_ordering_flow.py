@@ -22,6 +22,7 @@ from ordering_world import (
 )
 from ossbss import bootstrap, inventory
 from ossbss.provisioning.drivers.fake import FakeDriver
+from test_hub import Listener
 
 
 @pytest.fixture
@@ -260,3 +261,32 @@ def test_an_illegal_state_patch_is_409_with_both_states(
     message = response.json()["message"]
     assert "completed" in message
     assert "inProgress" in message
+
+
+def test_order_service_product_and_service_events_reach_hub_subscribers(
+    client: TestClient, platform: bootstrap.Platform, world: World
+) -> None:
+    listener = Listener()
+    try:
+        for base in (
+            "/tmf-api/productOrderingManagement/v4",
+            "/tmf-api/serviceOrdering/v4",
+            "/tmf-api/productInventory/v4",
+            "/tmf-api/serviceInventory/v4",
+        ):
+            assert client.post(f"{base}/hub", json={"callback": listener.url}).status_code == 201
+        place(client, platform, order_body(world, add_item(world)))
+        settle(platform)
+        types = set(listener.types())
+    finally:
+        listener.close()
+    assert {
+        "ProductOrderCreateEvent",
+        "ProductOrderStateChangeEvent",
+        "ServiceOrderCreateEvent",
+        "ServiceOrderStateChangeEvent",
+        "ProductCreateEvent",
+        "ProductStateChangeEvent",
+        "ServiceCreateEvent",
+        "ServiceStateChangeEvent",
+    } <= types
