@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ordering_world import (
+    CATALOG,
     ORDERS,
     PRODUCTS,
     SERVICE_ORDERS,
@@ -290,3 +291,30 @@ def test_order_service_product_and_service_events_reach_hub_subscribers(
         "ServiceCreateEvent",
         "ServiceStateChangeEvent",
     } <= types
+
+
+def test_an_offering_sells_only_the_values_it_lists(client: TestClient, world: World) -> None:
+    offering = client.get(f"{CATALOG}/productOffering/{world.offering_id}").json()
+    spec_id = offering["productSpecification"]["id"]
+    restricted = client.post(
+        f"{CATALOG}/productOffering",
+        json={
+            "name": "Fibre 300 only",
+            "lifecycleStatus": "Launched",
+            "validFor": {"startDateTime": "2025-01-01T00:00:00Z"},
+            "productSpecification": {"id": spec_id},
+            "productOfferingPrice": offering["productOfferingPrice"],
+            "prodSpecCharValueUse": [
+                {
+                    "name": "downloadSpeed",
+                    "productSpecCharacteristicValue": [{"value": 300, "isDefault": True}],
+                    "productSpecification": {"id": spec_id},
+                }
+            ],
+        },
+    ).json()
+    item = add_item(world, downloadSpeed=1000)
+    item["productOffering"] = {"id": restricted["id"]}
+    response = client.post(ORDERS, json=order_body(world, item))
+    assert response.status_code == 400
+    assert "not sold by this offering" in response.json()["message"]

@@ -116,6 +116,36 @@ def check_characteristics(
     return result
 
 
+def offering_defaults(uses: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """The values an offering picks by default (its prodSpecCharValueUse ``isDefault``)."""
+    defaults: dict[str, str] = {}
+    for use in uses:
+        default = _default(use)
+        if isinstance(use.get("name"), str) and default is not None:
+            defaults[use["name"]] = default
+    return defaults
+
+
+def check_offering_uses(
+    uses: Sequence[Mapping[str, Any]], values: Mapping[str, str], *, field: str
+) -> None:
+    """An offering sells only the values its prodSpecCharValueUse lists (Fibre 300 is 300)."""
+    for use in uses:
+        name = use.get("name")
+        allowed = [
+            _text(v.get("value"))
+            for v in use.get("productSpecCharacteristicValue") or []
+            if isinstance(v, Mapping) and "value" in v
+        ]
+        if name in values and allowed and values[str(name)] not in allowed:
+            raise InvalidInput(
+                "Invalid characteristic value",
+                field=f"{field}.productCharacteristic",
+                detail=f"{name}={values[str(name)]} is not sold by this offering; "
+                f"allowed: {', '.join(allowed)}",
+            )
+
+
 def _default(definition: Mapping[str, Any]) -> str | None:
     values = [v for v in definition.get("productSpecCharacteristicValue") or [] if "value" in v]
     for value in values:

@@ -102,9 +102,12 @@ def _check_add(
     specification_id = (offering.get("productSpecification") or {}).get("id")
     if specification_id:
         specification = catalog.get_specification(session, specification_id=specification_id)
+        uses = offering.get("prodSpecCharValueUse") or []
+        ordered = {**domain.offering_defaults(uses), **domain.characteristics(product)}
         values = domain.check_characteristics(
-            specification, domain.characteristics(product), field=f"{where}.product", partial=False
+            specification, ordered, field=f"{where}.product", partial=False
         )
+        domain.check_offering_uses(uses, values, field=f"{where}.product")
         product["productCharacteristic"] = domain.as_characteristics(values)
         product["productSpecification"] = {
             "id": specification_id,
