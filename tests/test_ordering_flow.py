@@ -318,3 +318,49 @@ def test_an_offering_sells_only_the_values_it_lists(client: TestClient, world: W
     response = client.post(ORDERS, json=order_body(world, item))
     assert response.status_code == 400
     assert "not sold by this offering" in response.json()["message"]
+
+
+ACTIVATION = "/tmf-api/ServiceActivationAndConfiguration/v4/service"
+
+
+def test_tmf640_patches_reach_the_network(
+    client: TestClient, platform: bootstrap.Platform, world: World, fake: FakeDriver
+) -> None:
+    order = place(client, platform, order_body(world, add_item(world)))
+    product = client.get(f"{PRODUCTS}/{order['productOrderItem'][0]['product']['id']}").json()
+    cfs_id = product["realizingService"][0]["id"]
+    assert client.get(f"{ACTIVATION}/{cfs_id}").json()["state"] == "active"
+
+    answer = client.patch(f"{ACTIVATION}/{cfs_id}", json={"state": "inactive"})
+    assert answer.status_code == 200
+    assert answer.json()["state"] == "active"  # changes once the network has done it
+    settle(platform)
+    assert client.get(f"{ACTIVATION}/{cfs_id}").json()["state"] == "inactive"
+    assert len(fake.suspended) == 2
+
+    speed = [{"name": "downloadSpeed", "value": "1000"}]
+    client.patch(f"{ACTIVATION}/{cfs_id}", json={"state": "active"})
+    settle(platform)
+    client.patch(f"{ACTIVATION}/{cfs_id}", json={"serviceCharacteristic": speed})
+    settle(platform)
+    assert {p["rateDownKbps"] for p in fake.services.values() if "rateDownKbps" in p} == {"1000000"}
+    assert not fake.suspended
+
+    client.patch(f"{ACTIVATION}/{cfs_id}", json={"state": "terminated"})
+    settle(platform)
+    assert client.get(f"{SERVICES}/{cfs_id}").json()["state"] == "terminated"
+    assert fake.services == {}
+    assert _allocated(platform, world) == 0
+
+
+def test_tmf640_refuses_what_the_network_cannot_do(
+    client: TestClient, platform: bootstrap.Platform, world: World
+) -> None:
+    order = place(client, platform, order_body(world, add_item(world)))
+    product = client.get(f"{PRODUCTS}/{order['productOrderItem'][0]['product']['id']}").json()
+    cfs_id = product["realizingService"][0]["id"]
+    created = client.post(ACTIVATION, json={"state": "active", "serviceSpecification": {"id": "x"}})
+    assert created.status_code == 400
+    bad = client.patch(f"{ACTIVATION}/{cfs_id}", json={"state": "designed"})
+    assert bad.status_code in (400, 409)
+    assert client.delete(f"{ACTIVATION}/{cfs_id}").status_code == 400

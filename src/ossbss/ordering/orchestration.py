@@ -219,6 +219,8 @@ def _fail_item(session: Session, item: Document, kind: str, product_id: str, now
 
 
 def service_order_finished(session: Session, *, event: ServiceOrderFinished, now: datetime) -> None:
+    if not event.product_order_id:
+        return  # a service order from TMF640/TMF641 directly: no product order to complete
     order = get_resource(session, resource=PRODUCT_ORDER, resource_id=event.product_order_id)
     items = order["productOrderItem"]
     item = next((i for i in items if str(i["id"]) == event.product_order_item_id), None)

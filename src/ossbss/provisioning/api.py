@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ossbss.provisioning import activation
 from ossbss.provisioning.resources import RESOURCES, SERVICE_ORDERING_API
 from ossbss.tmf import Edge, tmf_router
 
 
 def router(edge: Edge) -> APIRouter:
-    return tmf_router(RESOURCES, (SERVICE_ORDERING_API,), edge)
+    """TMF641 service orders and TMF640 activation."""
+    return tmf_router(
+        RESOURCES + activation.RESOURCES, (SERVICE_ORDERING_API, activation.ACTIVATION_API), edge
+    )

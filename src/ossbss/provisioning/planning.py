@@ -103,6 +103,7 @@ def _plan_add(
             "serviceSpecification": {"id": cfs_spec.id, "name": cfs_spec.name},
             "serviceCharacteristic": domain.as_characteristics(values),
             "relatedParty": parties,
+            "relatedEntity": _related_entities(order),
         },
         now=now,
     )
@@ -265,8 +266,37 @@ def _plan_change(
     return steps
 
 
+def _related_entities(order: Document) -> list[dict[str, str]]:
+    """The product and product specification a CFS realises (read back by later changes)."""
+    entities = []
+    for kind, referred in (
+        ("product", "Product"),
+        ("productSpecification", "ProductSpecification"),
+    ):
+        entity_id = reference(order, kind)
+        if entity_id:
+            entities.append({"id": entity_id, "role": kind, "@referredType": referred})
+    return entities
+
+
+def cfs_references(cfs: Document) -> list[dict[str, str]]:
+    """External references for a service order that changes ``cfs`` outside a product order."""
+    return [
+        {"externalReferenceType": entity["role"], "name": entity["id"]}
+        for entity in cfs.get("relatedEntity") or []
+        if entity.get("role") in ("product", "productSpecification")
+    ]
+
+
 def _rfs_specs(session: Session, order: Document, cfs: Document) -> dict[str, ResourceFacingSpec]:
-    specification_id = reference(order, "productSpecification")
+    specification_id = reference(order, "productSpecification") or next(
+        (
+            str(entity["id"])
+            for entity in cfs.get("relatedEntity") or []
+            if entity.get("role") == "productSpecification"
+        ),
+        None,
+    )
     if specification_id is None:
         return {}
     wanted = (cfs.get("serviceSpecification") or {}).get("id")
