@@ -134,7 +134,7 @@ class NasSimulator:
 
 def _decode(request: Any) -> dict[str, tuple[str, ...]]:
     attributes: dict[str, tuple[str, ...]] = {}
-    for key in request.keys():
+    for key in request.keys():  # noqa: SIM118 (keys() decodes names; iterating gives codes)
         name = key if isinstance(key, str) else str(key)
         try:
             values = request[key]
