@@ -43,6 +43,15 @@ class RunningPeer:
     log: Path
     endpoints: Mapping[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    # The command line at start, so a pid reused by another process is never stopped.
+    cmdline: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.cmdline:
+            self.cmdline = read_cmdline(self.pid)
+
+    def same_process(self) -> bool:
+        return pid_alive(self.pid) and (not self.cmdline or read_cmdline(self.pid) == self.cmdline)
 
     def alive(self) -> bool:
         if self.process is not None:
@@ -60,6 +69,7 @@ class RunningPeer:
             "workdir": str(self.workdir),
             "log": str(self.log),
             "endpoints": dict(self.endpoints),
+            "cmdline": self.cmdline,
         }
 
     @classmethod
@@ -72,10 +82,19 @@ class RunningPeer:
             workdir=Path(str(data["workdir"])),
             log=Path(str(data["log"])),
             endpoints={str(k): str(v) for k, v in endpoints.items()},
+            cmdline=str(data.get("cmdline") or ""),
         )
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+
+
+def read_cmdline(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()
 
 
 def pid_alive(pid: int) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ossbss.kernel.db import Base, UTCDateTime
@@ -113,10 +113,11 @@ class RadAcct(Base):
     delegatedipv6prefix: Mapped[str | None] = mapped_column(String(45))
 
 
-RADIUS_TABLES = (
-    RadCheck.__table__,
-    RadReply.__table__,
-    RadUserGroup.__table__,
-    RadGroupReply.__table__,
-    RadAcct.__table__,
+RADIUS_TABLE_NAMES = (
+    "provisioning_radcheck",
+    "provisioning_radreply",
+    "provisioning_radusergroup",
+    "provisioning_radgroupreply",
+    "provisioning_radacct",
 )
+RADIUS_TABLES: tuple[Table, ...] = tuple(Base.metadata.tables[name] for name in RADIUS_TABLE_NAMES)
