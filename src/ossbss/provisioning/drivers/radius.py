@@ -21,6 +21,7 @@ that removing one service never touches another service's rows.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import ipaddress
 import threading
@@ -254,6 +255,9 @@ def _readdressed(previous: Mapping[str, str], subscriber: Subscriber) -> bool:
     if not previous:
         return False
     before_prefix = previous.get("ipv6Prefix") or None
+    if before_prefix is not None:
+        with contextlib.suppress(ValueError):
+            before_prefix = str(ipaddress.IPv6Network(before_prefix))
     return (
         previous.get("username", subscriber.username) != subscriber.username
         or previous.get("ipv4Address", subscriber.ipv4_address) != subscriber.ipv4_address
@@ -326,7 +330,7 @@ class RadiusDriver:
             return ActivationResult(ok=False, message=str(exc), detail={"reason": "invalid"})
         old_username = previous.get("username") or subscriber.username
         with self.database.unit_of_work() as session:
-            state = self._state(session, service_id, old_username)
+            state = self._state(session, service_id)
             if undoing and not state.present and action != "add":
                 # Undo of a step that never took effect: nothing to put back.
                 return ActivationResult(ok=True, message="nothing to undo")
@@ -460,7 +464,7 @@ class RadiusDriver:
 
     # -- rows -------------------------------------------------------------------------------
 
-    def _state(self, session: Session, service_id: str, username: str) -> _State:
+    def _state(self, session: Session, service_id: str) -> _State:
         present = session.scalar(
             select(RadCheck.id).where(RadCheck.service_id == service_id).limit(1)
         )
@@ -531,6 +535,16 @@ class RadiusDriver:
             session.add(
                 RadUserGroup(
                     username=name, groupname=WALLED_GARDEN, priority=0, service_id=service_id
+                )
+            )
+            # FreeRADIUS reads groups only for users whose reply falls through (read_groups = no).
+            session.add(
+                RadReply(
+                    username=name,
+                    attribute="Fall-Through",
+                    op=":=",
+                    value="Yes",
+                    service_id=service_id,
                 )
             )
             return
