@@ -6,18 +6,22 @@ FreeRADIUS (rlm_sql on our tables) runs on the session's database, SQLite or Pos
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
 from driver_contract import DriverContract, Scenario, request
 from ossbss import bootstrap
+from ossbss.cli import app
 from ossbss.kernel.db import Base
 from ossbss.lab.nas import NasSimulator
-from ossbss.lab.peers import RunningPeer, free_port
+from ossbss.lab.peers import RunningPeer, free_port, pid_alive
 from ossbss.lab.radius import start_freeradius
 from ossbss.provisioning.drivers.radius import SPEC, RadiusDriver
 from ossbss.provisioning.radius_tables import (
@@ -371,3 +375,34 @@ def test_delete_and_readdress_of_an_online_subscriber_disconnect_it(
     assert [r.kind for r in nas.requests()] == ["Disconnect", "Disconnect"]
     answer = authenticate(auth_port, SECRET, username_for(service_id), password_for(service_id))
     assert answer.code == "Access-Reject"
+
+
+# -- the lab CLI -------------------------------------------------------------------------------
+
+
+def test_lab_up_starts_freeradius_and_the_nas_and_down_stops_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OSSBSS_DATABASE_URL", f"sqlite:///{tmp_path / 'lab.db'}")
+    workdir = tmp_path / "lab"
+    runner = CliRunner()
+    up = runner.invoke(app, ["lab", "up", "--dir", str(workdir)])
+    try:
+        assert up.exit_code == 0, up.output
+        records = {
+            path.stem: json.loads(path.read_text()) for path in (workdir / "peers").glob("*.json")
+        }
+        assert set(records) == {"freeradius", "nas-simulator"}
+        keys = json.loads((workdir / "secrets.json").read_text())
+        auth = int(records["freeradius"]["endpoints"]["auth"].rsplit(":", 1)[1])
+        assert authenticate(auth, keys["radius"], "nobody", "x").code == "Access-Reject"
+        again = runner.invoke(app, ["lab", "up", "--dir", str(workdir)])
+        assert again.exit_code == 0, again.output
+        assert {p.stem for p in (workdir / "peers").glob("*.json")} == set(records)
+    finally:
+        down = runner.invoke(app, ["lab", "down", "--dir", str(workdir)])
+    assert down.exit_code == 0, down.output
+    assert "stopped freeradius" in down.output
+    assert "stopped nas-simulator" in down.output
+    assert not any(pid_alive(int(r["pid"])) for r in records.values())
+    assert not list((workdir / "peers").glob("*.json"))

@@ -44,6 +44,9 @@ class LabContext:
 
 PeerStarter = Callable[[LabContext], RunningPeer]
 
+# Peers this process started: stopping them through their Popen also reaps them.
+_DETACHED: list[subprocess.Popen[bytes]] = []
+
 
 def _freeradius(context: LabContext) -> RunningPeer:
     database = Database(context.settings.database_url)
@@ -160,6 +163,8 @@ def lab_up(workdir: WorkdirOption = Path("var/lab")) -> None:
         except PeerError as exc:
             console.print(f"[red]{name} did not start:[/red]\n{exc}", highlight=False)
             raise typer.Exit(code=1) from None
+        if peer.process is not None:
+            _DETACHED.append(peer.process)
         peer.save(_peers_dir(workdir) / f"{name}.json")
         started[name] = peer
     _show(
@@ -197,7 +202,8 @@ def lab_down(workdir: WorkdirOption = Path("var/lab")) -> None:
     for name in sorted(peers, key=lambda n: order.index(n) if n in order else -1):
         peer = peers[name]
         if peer.same_process():
-            stop_pid(peer.pid)
+            own = next((p for p in _DETACHED if p.pid == peer.pid), None)
+            stop_pid(peer.pid, process=own)
             console.print(f"stopped {name} (pid {peer.pid})")
         else:
             console.print(f"{name} (pid {peer.pid}) was not running")
