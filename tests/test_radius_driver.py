@@ -183,6 +183,39 @@ def test_suspended_is_walled_garden_and_deleted_is_rejected(
     assert authenticate(auth_port, SECRET, username, password).code == "Access-Reject"
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("username", "o'brien"),
+        ("username", "a+b"),
+        ("password", ""),
+        ("ipv6Prefix", "2001:db8::/200"),
+        ("rateDownKbps", "fast"),
+        ("rateUpKbps", "0"),
+    ],
+)
+def test_params_freeradius_cannot_serve_are_refused(
+    driver: RadiusDriver, scenario: Scenario, service_id: str, name: str, value: str
+) -> None:
+    result = driver.execute(request(scenario, service_id, "add", {**scenario.initial, name: value}))
+    assert not result.ok
+    assert name in result.message or "missing" in result.message
+
+
+def test_undo_of_suspend_and_delete_put_the_subscriber_back(
+    driver: RadiusDriver, element: RadclientElement, scenario: Scenario, service_id: str
+) -> None:
+    assert driver.execute(request(scenario, service_id, "add", scenario.initial)).ok
+    suspend = request(scenario, service_id, "suspend", scenario.initial, scenario.initial)
+    assert driver.execute(suspend).ok
+    assert driver.undo(suspend).ok
+    assert not element.observe(service_id).suspended
+    delete_ = request(scenario, service_id, "delete", scenario.initial, scenario.initial)
+    assert driver.execute(delete_).ok
+    assert driver.undo(delete_).ok
+    assert element.observe(service_id).params == dict(scenario.initial)
+
+
 def test_a_username_of_another_service_is_refused(
     driver: RadiusDriver, scenario: Scenario, service_id: str, auth_port: int
 ) -> None:

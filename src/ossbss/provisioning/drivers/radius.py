@@ -56,6 +56,12 @@ WALLED_GARDEN_REPLY: tuple[tuple[str, str, str], ...] = (
     ("WISPr-Bandwidth-Max-Down", ":=", str(WALLED_GARDEN_RATE_KBPS * 1000)),
 )
 
+# rlm_sql's default safe_characters (minus the space): any other character in a User-Name is
+# escaped in FreeRADIUS's query and would never match the row.
+SAFE_USERNAME_CHARACTERS = frozenset(
+    "@abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:/"
+)
+
 # RFC 5176 section 3.5 Error-Cause values.
 ERROR_CAUSES: Mapping[int, str] = {
     201: "Residual-Session-Context-Removed",
@@ -170,8 +176,11 @@ class Subscriber:
         if missing:
             raise RefusedError(f"missing parameter(s): {', '.join(missing)}")
         username = params["username"]
-        if len(username) > 64 or not username.isprintable() or "'" in username:
-            raise RefusedError(f"username {username!r} is not a valid RADIUS User-Name")
+        if len(username) > 64 or not set(username) <= SAFE_USERNAME_CHARACTERS:
+            raise RefusedError(
+                f"username {username!r} must be 1 to 64 of letters, digits and @.-_: "
+                "(FreeRADIUS's sql module escapes other characters, so it would never match)"
+            )
         password = params["password"]
         if len(password) > 128 or not password.isprintable():
             raise RefusedError("password must be 1 to 128 printable characters")
