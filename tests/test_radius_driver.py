@@ -439,3 +439,24 @@ def test_lab_up_starts_freeradius_and_the_nas_and_down_stops_them(
     assert "stopped nas-simulator" in down.output
     assert not any(pid_alive(int(r["pid"])) for r in records.values())
     assert not list((workdir / "peers").glob("*.json"))
+
+
+def test_a_rename_of_an_online_subscriber_disconnects_the_old_session(
+    driver: RadiusDriver,
+    scenario: Scenario,
+    service_id: str,
+    online: str,
+    nas: NasSimulator,
+    auth_port: int,
+) -> None:
+    renamed = {**scenario.initial, "username": f"new-{service_id}"}
+    result = driver.execute(request(scenario, service_id, "modify", renamed, scenario.initial))
+    assert result.ok, result.message
+    (disconnect,) = nas.requests("Disconnect")
+    assert disconnect.first("User-Name") == username_for(service_id)
+    assert disconnect.first("Acct-Session-Id") == online
+    password = password_for(service_id)
+    assert authenticate(auth_port, SECRET, username_for(service_id), password).code == (
+        "Access-Reject"
+    )
+    assert authenticate(auth_port, SECRET, f"new-{service_id}", password).code == "Access-Accept"

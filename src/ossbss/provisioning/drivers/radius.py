@@ -337,7 +337,6 @@ class RadiusDriver:
             subscriber = Subscriber.from_params(params)
         except RefusedError as exc:
             return ActivationResult(ok=False, message=str(exc), detail={"reason": "invalid"})
-        old_username = previous.get("username") or subscriber.username
         with self.database.unit_of_work() as session:
             state = self._state(session, service_id)
             if undoing and not state.present and action != "add":
@@ -354,7 +353,9 @@ class RadiusDriver:
             except RefusedError as exc:
                 return ActivationResult(ok=False, message=str(exc), detail={"reason": "conflict"})
             before = self._snapshot(session, service_id)
-            sessions = self._open_sessions(session, old_username)
+            # The sessions of the username the rows have now (a modify may rename).
+            usernames = sorted({row[0] for row in before.check} or {subscriber.username})
+            sessions = [s for name in usernames for s in self._open_sessions(session, name)]
             if action == "add":
                 suspended = False
             elif action == "suspend":
