@@ -134,3 +134,17 @@ CASES += [
     Case("productOffering", f"{BASE}/productOffering", _offering, ("description", "changed")),
     Case("productOfferingPrice", f"{BASE}/productOfferingPrice", _price, ("description", "x")),
 ]
+
+
+def _product(_client: TestClient, n: int) -> Body:
+    return {"name": f"Product {n:03d}", "status": "created"}
+
+
+CASES += [
+    Case(
+        "product",
+        "/tmf-api/productInventory/v4/product",
+        _product,
+        ("description", "changed"),
+    ),
+]

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from ossbss import bootstrap, iam
+from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import DomainError, Settings
 from ossbss.lab.cli import lab_app
 
@@ -38,6 +39,9 @@ def _platform() -> Iterator[bootstrap.Platform]:
         yield platform
     finally:
         platform.close()
+
+
+app.add_typer(inventory_cli.build_app(_platform), name="inventory")
 
 
 def _fail(exc: DomainError) -> None:

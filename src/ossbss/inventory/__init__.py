@@ -1,1 +1,65 @@
-"""inventory: TMF639 resources (sites, devices, ports, links, pools) and TMF638 services."""
+"""inventory: TMF639 resources (sites, devices, ports, links, pools), TMF638 services,
+allocation from pools without double booking, topology, CSV import.
+
+The room's only door: other rooms and the composition roots use what is listed here.
+"""
+
+from ossbss.inventory.allocation import (
+    Allocation,
+    AllocationState,
+    PoolUsage,
+    allocate,
+    allocations_for,
+    confirm,
+    find_pool,
+    pool_usage,
+    release,
+)
+from ossbss.inventory.api import router
+from ossbss.inventory.csv_import import ImportFailed, ImportReport, RowProblem, import_csv
+from ossbss.inventory.errors import PoolExhausted
+from ossbss.inventory.pools import POOL_KINDS, PoolKind
+from ossbss.inventory.resources import RESOURCE, RESOURCE_API, RESOURCES, SERVICE, SERVICE_API
+from ossbss.inventory.service import (
+    Port,
+    create_service,
+    get_resource,
+    get_service,
+    neighbours,
+    path,
+    ports_of,
+    update_service,
+)
+
+__all__ = [
+    "POOL_KINDS",
+    "RESOURCE",
+    "RESOURCES",
+    "RESOURCE_API",
+    "SERVICE",
+    "SERVICE_API",
+    "Allocation",
+    "AllocationState",
+    "ImportFailed",
+    "ImportReport",
+    "PoolExhausted",
+    "PoolKind",
+    "PoolUsage",
+    "Port",
+    "RowProblem",
+    "allocate",
+    "allocations_for",
+    "confirm",
+    "create_service",
+    "find_pool",
+    "get_resource",
+    "get_service",
+    "import_csv",
+    "neighbours",
+    "path",
+    "pool_usage",
+    "ports_of",
+    "release",
+    "router",
+    "update_service",
+]

@@ -1,0 +1,229 @@
+"""Allocating values from pools without double booking (ADR 0006).
+
+Every allocator of a pool first locks the pool's cursor row (PostgreSQL ``SELECT .. FOR
+UPDATE``; SQLite has one writer at a time anyway), then takes the smallest released slot or
+the cursor's next one. Nothing is scanned: one indexed read of the free list, one row update.
+The unique constraints on ``(pool_id, value)``, ``(pool_id, slot)`` and ``(pool_id,
+consumer_id)`` back it up in the database itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from ossbss.inventory import domain, repository
+from ossbss.inventory.errors import PoolExhausted
+from ossbss.inventory.pools import POOL_KINDS, PoolRange
+from ossbss.kernel.errors import Conflict, InvalidInput, NotFound
+
+AllocationState = Literal["reserved", "allocated"]
+STATES: tuple[AllocationState, ...] = ("reserved", "allocated")
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """A value of a pool held by a consumer (a service, an order item, a SIM card...)."""
+
+    pool_id: str
+    kind: str  # ipv4, ipv6, ipv6-prefix, vlan, msisdn, iccid
+    value: str  # an address, a prefix, a VLAN id, an MSISDN or an ICCID
+    consumer_id: str
+    state: AllocationState
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUsage:
+    total: int
+    allocated: int
+    reserved: int
+    free: int
+
+
+def find_pool(
+    session: Session, *, kind: str, name: str | None = None, scope: str | None = None
+) -> str:
+    """The id of the one usable pool of ``kind`` (and ``name``, ``scope`` when given).
+
+    ``scope`` is a VLAN range's device or another pool's site. NotFound when none matches,
+    InvalidInput when several do (name the one you mean).
+    """
+    if kind not in POOL_KINDS:
+        raise InvalidInput("Unknown pool kind", field="kind", detail=f"use one of {POOL_KINDS}")
+    found = repository.pools(session, pool_kind=kind, name=name, scope=scope)
+    usable = [(pool_id, pool_name) for pool_id, pool_name, body in found if _usable(body)]
+    wanted = " ".join(
+        part
+        for part in (kind, f"named {name!r}" if name else "", f"in {scope}" if scope else "")
+        if part
+    )
+    if not usable:
+        raise NotFound("No pool", field="kind", detail=f"no usable {wanted} pool")
+    if len(usable) > 1:
+        names = ", ".join(str(pool_name or pool_id) for pool_id, pool_name in usable[:5])
+        raise InvalidInput(
+            "Several pools match",
+            field="name",
+            detail=f"{len(usable)} {wanted} pools ({names}); name the one to use",
+        )
+    return usable[0][0]
+
+
+def _usable(document: dict[str, Any]) -> bool:
+    return domain.pool_is_usable(document)
+
+
+def allocate(
+    session: Session,
+    *,
+    pool_id: str,
+    consumer_id: str,
+    now: datetime,
+    value: str | None = None,
+    state: AllocationState = "allocated",
+) -> Allocation:
+    """A value of the pool for ``consumer_id``: the one it already holds there (a retry after
+    a crash gets the same value), else ``value`` if given and free, else the lowest free one.
+
+    PoolExhausted (409) when nothing is left; Conflict when ``value`` is held by another.
+    """
+    if state not in STATES:
+        raise InvalidInput("Invalid state", field="state", detail="reserved or allocated")
+    if not consumer_id:
+        raise InvalidInput("Missing consumer", field="consumer_id", detail="is required")
+    pool, document = _pool(session, pool_id)
+    name = str(document.get("name") or pool_id)
+    cursor = repository.lock_cursor(session, pool_id)
+    existing = repository.held(session, pool_id=pool_id, consumer_id=consumer_id)
+    if existing is not None:
+        if value is not None and pool.slot_of(value)[1] != existing.value:
+            raise Conflict(
+                "Consumer already served",
+                field="value",
+                detail=f"{consumer_id} already holds {existing.value} in pool {name}",
+            )
+        if state == "allocated" and existing.state == "reserved":
+            repository.set_state(
+                session,
+                consumer_id=consumer_id,
+                old="reserved",
+                new="allocated",
+                now=now,
+                pool_id=pool_id,
+            )
+            return Allocation(pool_id, pool.kind, existing.value, consumer_id, "allocated")
+        return _allocation(existing)
+    if not domain.pool_is_usable(document):
+        raise Conflict(
+            "Pool not usable", field="pool_id", detail=f"pool {name} is locked or suspended"
+        )
+    if value is None:
+        slot = _next_slot(session, pool_id, pool, cursor, name)
+        canonical = pool.value_at(slot)
+    else:
+        slot, canonical = _requested_slot(session, pool_id, pool, cursor, name, value)
+    repository.insert_allocation(
+        session,
+        pool_id=pool_id,
+        kind=pool.kind,
+        slot=slot,
+        value=canonical,
+        consumer_id=consumer_id,
+        state=state,
+        now=now,
+    )
+    return Allocation(pool_id, pool.kind, canonical, consumer_id, state)
+
+
+def _pool(session: Session, pool_id: str) -> tuple[PoolRange, dict[str, Any]]:
+    document = repository.body_of(session, pool_id)
+    if document is None:
+        raise NotFound(f"No pool with id {pool_id}", field="pool_id")
+    if domain.kind_of(document) not in domain.POOL_TYPES:
+        raise InvalidInput("Not a pool", field="pool_id", detail=f"{pool_id} holds no values")
+    return domain.pool_range(document), document
+
+
+def _next_slot(
+    session: Session, pool_id: str, pool: PoolRange, cursor: repository.Cursor, name: str
+) -> int:
+    released = repository.take_free_slot(session, pool_id)
+    if released is not None:
+        return released
+    candidate = cursor.next_slot
+    # Above the cursor only values asked for by name can be taken: step over those.
+    while candidate <= cursor.max_explicit_slot and repository.slot_taken(
+        session, pool_id, candidate
+    ):
+        candidate += 1
+    if candidate >= pool.size:
+        raise PoolExhausted("Pool exhausted", field="pool_id", detail=f"pool {name} exhausted")
+    repository.move_cursor(session, pool_id, next_slot=candidate + 1)
+    return candidate
+
+
+def _requested_slot(
+    session: Session,
+    pool_id: str,
+    pool: PoolRange,
+    cursor: repository.Cursor,
+    name: str,
+    value: str,
+) -> tuple[int, str]:
+    slot, canonical = pool.slot_of(value)
+    holder = repository.holder_of(session, pool_id=pool_id, value=canonical)
+    if holder is not None:
+        raise Conflict(
+            "Value taken", field="value", detail=f"{canonical} is held by {holder} in pool {name}"
+        )
+    was_free = repository.take_free_slot(session, pool_id, slot) is not None
+    if slot < cursor.next_slot:
+        if not was_free:  # below the cursor every slot is held or free: this cannot happen
+            raise Conflict("Value taken", field="value", detail=f"{canonical} is not free")
+    elif slot == cursor.next_slot:
+        repository.move_cursor(session, pool_id, next_slot=slot + 1)
+    elif slot > cursor.max_explicit_slot:
+        repository.move_cursor(session, pool_id, max_explicit=slot)
+    return slot, canonical
+
+
+def confirm(session: Session, *, consumer_id: str, now: datetime) -> int:
+    """Reserved -> allocated for everything the consumer reserved; how many changed."""
+    return repository.set_state(
+        session, consumer_id=consumer_id, old="reserved", new="allocated", now=now, pool_id=None
+    )
+
+
+def release(session: Session, *, consumer_id: str, now: datetime) -> int:
+    """Give back everything the consumer holds, in every pool; how many values (0 the second
+    time: releasing is idempotent)."""
+    return repository.release(session, consumer_id)
+
+
+def allocations_for(session: Session, *, consumer_id: str) -> list[Allocation]:
+    return [_allocation(row) for row in repository.allocations_for(session, consumer_id)]
+
+
+def pool_usage(session: Session, *, pool_id: str) -> PoolUsage:
+    pool, _ = _pool(session, pool_id)
+    counts = repository.counts_by_state(session, pool_id)
+    allocated, reserved = counts.get("allocated", 0), counts.get("reserved", 0)
+    return PoolUsage(
+        total=pool.total,
+        allocated=allocated,
+        reserved=reserved,
+        free=pool.total - allocated - reserved,
+    )
+
+
+def _allocation(row: Any) -> Allocation:
+    return Allocation(
+        pool_id=row.pool_id,
+        kind=row.kind,
+        value=row.value,
+        consumer_id=row.consumer_id,
+        state=row.state,
+    )
