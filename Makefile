@@ -19,6 +19,10 @@ install: $(STAMP)
 lab-install:
 	scripts/install-lab.sh
 
+# FreeRADIUS on the configured database and the NAS simulator, on loopback; `ossbss lab down` stops them.
+lab: install lab-install
+	$(BIN)/ossbss lab up
+
 run: install
 	$(BIN)/ossbss db upgrade
 	$(BIN)/ossbss demo load --if-empty

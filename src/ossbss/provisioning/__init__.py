@@ -1,5 +1,6 @@
 """provisioning: TMF641 service orders, TMF640 activation, drivers for network elements."""
 
+from ossbss.provisioning import radius_tables as radius_tables  # registers the tables on Base
 from ossbss.provisioning.activator import Activator
 from ossbss.provisioning.api import router
 from ossbss.provisioning.drivers import ActivationRequest, ActivationResult, Driver
