@@ -7,8 +7,15 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+LAB_ENV_FILE = Path("var/lab/lab.env")
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OSSBSS_", extra="ignore")
+    # ``ossbss lab up`` writes where its peers listen into var/lab/lab.env; environment
+    # variables win over it.
+    model_config = SettingsConfigDict(
+        env_prefix="OSSBSS_", extra="ignore", env_file=LAB_ENV_FILE, env_file_encoding="utf-8"
+    )
 
     # sqlite:///var/ossbss.db is the embedded default; postgresql+psycopg://... in production.
     database_url: str = "sqlite:///var/ossbss.db"
@@ -37,6 +44,11 @@ class Settings(BaseSettings):
     # Driver names served by the in-memory fake instead of the real element (a laptop demo
     # without the lab, e.g. "netconf"); comma-separated.
     fake_drivers: str = ""
+    # RADIUS change of authorisation (RFC 5176) towards the NASes of live sessions: the shared
+    # secret, the default CoA port, and per-NAS ports ("10.0.0.1=3799,10.0.0.2=1700").
+    radius_coa_secret: str = "ossbss-coa"
+    radius_coa_port: int = 3799
+    radius_nas_ports: str = ""
     # Each fake step takes this long (demos that show orders in flight; the crash test).
     fake_driver_delay_seconds: float = 0.0
     log_level: str = "INFO"
