@@ -6,7 +6,6 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 LAB_ENV_FILE = Path("var/lab/lab.env")
 
 
