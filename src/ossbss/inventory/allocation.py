@@ -160,7 +160,7 @@ def _next_slot(
     ):
         candidate += 1
     if candidate >= pool.size:
-        raise PoolExhausted("Pool exhausted", field="pool_id", detail=f"pool {name} exhausted")
+        raise PoolExhausted(f"pool {name} exhausted", field="pool_id")
     repository.move_cursor(session, pool_id, next_slot=candidate + 1)
     return candidate
 

@@ -20,14 +20,22 @@ WRITERS = frozenset({"admin", "noc"})
 
 class _ResourceInventoryApi(Api):
     """TMF639 v4's ``Resource_Create`` lists ``id`` and ``href`` as required, which a client
-    creating a resource cannot send (the server assigns them). We validate against a copy of
-    the spec without those two; the shipped file stays unmodified (docs/api.md)."""
+    creating a resource cannot send (the server assigns them), and ``ResourceRefOrValue`` (a
+    relationship's resource) requires ``href`` beside ``id``. We validate against a copy of
+    the spec without those; the shipped file stays unmodified (docs/api.md)."""
 
     @cached_property
     def _fixed_spec(self) -> Spec:
         document = copy.deepcopy(super().spec.document)
-        create = document["definitions"]["Resource_Create"]
-        create["required"] = [name for name in create["required"] if name not in ("id", "href")]
+        definitions = document["definitions"]
+        for name, server_set in (
+            ("Resource_Create", ("id", "href")),
+            ("ResourceRefOrValue", ("href",)),
+        ):
+            definition = definitions[name]
+            definition["required"] = [
+                key for key in definition["required"] if key not in server_set
+            ]
         return Spec(document)
 
     @property
