@@ -134,3 +134,27 @@ CASES += [
     Case("productOffering", f"{BASE}/productOffering", _offering, ("description", "changed")),
     Case("productOfferingPrice", f"{BASE}/productOfferingPrice", _price, ("description", "x")),
 ]
+
+
+RESOURCE_INVENTORY = "/tmf-api/resourceInventoryManagement/v4"
+SERVICE_INVENTORY = "/tmf-api/serviceInventory/v4"
+
+
+def _service(_client: TestClient, n: int) -> Body:
+    return {
+        "name": f"Service {n:03d}",
+        "category": "CFS",
+        "state": "designed",
+        "serviceSpecification": {"id": f"spec-{n}"},
+    }
+
+
+CASES += [
+    Case(
+        "resource",
+        f"{RESOURCE_INVENTORY}/resource",
+        lambda _c, n: {"@type": "Site", "name": f"Site {n:03d}"},
+        ("description", "changed"),
+    ),
+    Case("service", f"{SERVICE_INVENTORY}/service", _service, ("description", "changed")),
+]
