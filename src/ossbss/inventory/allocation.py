@@ -96,7 +96,9 @@ def allocate(
         raise InvalidInput("Missing consumer", field="consumer_id", detail="is required")
     cursor = repository.lock_cursor(session, pool_id)
     if cursor is None:  # the pool's first allocation: check it is one, then make its cursor
-        _pool(session, pool_id)
+        # Share-lock the pool's row: a PATCH or DELETE of the pool (which locks it for update,
+        # then the cursor) cannot slip between this check and the first allocation.
+        _pool(session, pool_id, share_lock=True)
         repository.create_cursor(session, pool_id)
         cursor = repository.lock_cursor(session, pool_id)
         assert cursor is not None
@@ -145,8 +147,10 @@ def allocate(
     return Allocation(pool_id, pool.kind, canonical, consumer_id, state)
 
 
-def _pool(session: Session, pool_id: str) -> tuple[PoolRange, dict[str, Any]]:
-    document = repository.body_of(session, pool_id)
+def _pool(
+    session: Session, pool_id: str, *, share_lock: bool = False
+) -> tuple[PoolRange, dict[str, Any]]:
+    document = repository.body_of(session, pool_id, share_lock=share_lock)
     if document is None:
         raise NotFound(f"No pool with id {pool_id}", field="pool_id")
     if domain.kind_of(document) not in domain.POOL_TYPES:

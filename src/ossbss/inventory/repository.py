@@ -39,8 +39,13 @@ def kinds_of(session: Session, ids: Iterable[str]) -> dict[str, str | None]:
     return {row.id: row.kind for row in rows}
 
 
-def body_of(session: Session, resource_id: str) -> dict[str, Any] | None:
-    body = session.execute(select(R.body).where(R.id == resource_id)).scalar_one_or_none()
+def body_of(
+    session: Session, resource_id: str, *, share_lock: bool = False
+) -> dict[str, Any] | None:
+    query = select(R.body).where(R.id == resource_id)
+    if share_lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    body = session.execute(query).scalar_one_or_none()
     return None if body is None else dict(body)
 
 

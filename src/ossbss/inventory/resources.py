@@ -93,6 +93,7 @@ class _ResourceRules:
                 "create a new resource instead",
             )
         if before in domain.POOL_TYPES and domain.range_changed(old, new):
+            repository.lock_cursor(session, old["id"])  # wait for allocators in flight
             if repository.has_allocations(session, old["id"]):
                 raise Conflict(
                     "Pool in use",
@@ -104,6 +105,7 @@ class _ResourceRules:
 
     def on_delete(self, session: Session, document: Document, now: datetime) -> None:
         resource_id = document["id"]
+        repository.lock_cursor(session, resource_id)  # a pool's allocators in flight finish first
         if repository.has_allocations(session, resource_id):
             raise Conflict(
                 "Pool in use", field="id", detail="release its allocations before deleting it"
