@@ -74,6 +74,11 @@ def test_allocate_is_idempotent_per_pool_and_consumer(platform: Platform) -> Non
     with raises(Conflict, "already holds 10.0.0.1"):
         alloc(platform, pool_id, "svc-1", value="10.0.0.9")
     assert alloc(platform, pool_id, "svc-2").value == "10.0.0.2"
+    for bad in ("", "x" * 129):
+        with raises(InvalidInput, "consumer_id"):
+            alloc(platform, pool_id, bad)
+    with raises(InvalidInput, "state"):
+        alloc(platform, pool_id, "svc-3", state="held")
 
 
 def test_release_gives_values_back_smallest_first_and_is_idempotent(platform: Platform) -> None:

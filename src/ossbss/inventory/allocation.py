@@ -22,6 +22,7 @@ from ossbss.kernel.errors import Conflict, InvalidInput, NotFound
 
 AllocationState = Literal["reserved", "allocated"]
 STATES: tuple[AllocationState, ...] = ("reserved", "allocated")
+MAX_CONSUMER_ID = 128  # inventory_allocation.consumer_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,9 @@ def find_pool(
     if kind not in POOL_KINDS:
         raise InvalidInput("Unknown pool kind", field="kind", detail=f"use one of {POOL_KINDS}")
     found = repository.pools(session, pool_kind=kind, name=name, scope=scope)
-    usable = [(pool_id, pool_name) for pool_id, pool_name, body in found if _usable(body)]
+    usable = [
+        (pool_id, pool_name) for pool_id, pool_name, body in found if domain.pool_is_usable(body)
+    ]
     wanted = " ".join(
         part
         for part in (kind, f"named {name!r}" if name else "", f"in {scope}" if scope else "")
@@ -70,10 +73,6 @@ def find_pool(
             detail=f"{len(usable)} {wanted} pools ({names}); name the one to use",
         )
     return usable[0][0]
-
-
-def _usable(document: dict[str, Any]) -> bool:
-    return domain.pool_is_usable(document)
 
 
 def allocate(
@@ -92,8 +91,10 @@ def allocate(
     """
     if state not in STATES:
         raise InvalidInput("Invalid state", field="state", detail="reserved or allocated")
-    if not consumer_id:
-        raise InvalidInput("Missing consumer", field="consumer_id", detail="is required")
+    if not consumer_id or len(consumer_id) > MAX_CONSUMER_ID:
+        raise InvalidInput(
+            "Invalid consumer", field="consumer_id", detail=f"1 to {MAX_CONSUMER_ID} characters"
+        )
     cursor = repository.lock_cursor(session, pool_id)
     if cursor is None:  # the pool's first allocation: check it is one, then make its cursor
         # Share-lock the pool's row: a PATCH or DELETE of the pool (which locks it for update,
