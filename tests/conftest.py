@@ -7,13 +7,14 @@ without it the suite runs on a throwaway SQLite file.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from ossbss import bootstrap
 from ossbss.app import create_app
@@ -72,6 +73,26 @@ def _empty_all_tables(platform: bootstrap.Platform) -> None:
         else:
             names = ", ".join(f'"{table.name}"' for table in tables)
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the engine under test, dropped afterwards (for migrations and
+    for tests that run the server in its own process)."""
+    admin_url = os.environ.get("OSSBSS_TEST_PG_ADMIN_URL")
+    if not admin_url:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"ossbss_fresh_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

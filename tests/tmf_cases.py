@@ -149,7 +149,17 @@ def _service(_client: TestClient, n: int) -> Body:
     }
 
 
+def _product(_client: TestClient, n: int) -> Body:
+    return {"name": f"Product {n:03d}", "status": "created"}
+
+
 CASES += [
+    Case(
+        "product",
+        "/tmf-api/productInventory/v4/product",
+        _product,
+        ("description", "changed"),
+    ),
     Case(
         "resource",
         f"{RESOURCE_INVENTORY}/resource",

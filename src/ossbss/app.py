@@ -34,9 +34,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if run_dispatcher:
-            platform.dispatcher.start()
+            platform.start()
         yield
-        platform.dispatcher.stop()
+        platform.stop()
 
     app = FastAPI(
         title="ossbss",

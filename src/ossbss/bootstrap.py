@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,12 +12,21 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
 
-from ossbss import account, catalog, iam, inventory, party
+from ossbss import (
+    account,
+    catalog,
+    iam,
+    inventory,
+    ordering,
+    party,
+    product_inventory,
+    provisioning,
+)
 from ossbss.kernel import Base, Clock, Database, Dispatcher, HandlerRegistry, Settings, SystemClock
 from ossbss.tmf import PAGES, Edge, subscribe_handlers
 
 log = logging.getLogger(__name__)
-ROOMS = (party, catalog, account, inventory)
+ROOMS = (party, catalog, account, inventory, product_inventory, provisioning, ordering)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,6 +44,7 @@ class Platform:
     dispatcher: Dispatcher
     authorizer: iam.ApiKeyAuthorizer
     http: httpx.Client
+    activator: provisioning.Activator
     edge: Edge = field(init=False)
 
     def __post_init__(self) -> None:
@@ -44,13 +55,30 @@ class Platform:
             public_base_url=self.settings.public_base_url.rstrip("/"),
         )
 
+    def start(self) -> None:
+        """Start the background workers: event delivery and activation."""
+        self.dispatcher.start()
+        self.activator.start()
+
+    def stop(self) -> None:
+        self.activator.stop()
+        self.dispatcher.stop()
+
     def close(self) -> None:
         self.dispatcher.stop()
+        self.activator.close()
         self.http.close()
         self.database.dispose()
 
 
-def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Platform:
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    drivers: Mapping[str, provisioning.Driver] | None = None,
+) -> Platform:
+    """The platform. ``drivers`` replaces the network-element drivers settings configure
+    (tests pass fakes)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     database = Database(settings.database_url)
@@ -63,8 +91,18 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Pl
         clock,
         poll_seconds=settings.dispatcher_poll_seconds,
         max_attempts=settings.outbox_max_attempts,
+        lease_seconds=settings.outbox_lease_seconds,
     )
+    activator = provisioning.Activator(
+        database,
+        clock,
+        drivers if drivers is not None else provisioning.build_drivers(settings, database),
+        poll_seconds=settings.dispatcher_poll_seconds,
+        lease_seconds=settings.activation_lease_seconds,
+    )
+    ordering.subscribe(registry, clock)
     database.on_commit(dispatcher.wake)
+    database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds
     return Platform(
         settings=settings,
@@ -74,6 +112,7 @@ def build(settings: Settings | None = None, *, clock: Clock | None = None) -> Pl
         dispatcher=dispatcher,
         authorizer=iam.ApiKeyAuthorizer(database),
         http=http,
+        activator=activator,
     )
 
 

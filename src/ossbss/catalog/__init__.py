@@ -2,6 +2,12 @@
 
 from ossbss.catalog.amounts import Amount, PriceAmount
 from ossbss.catalog.api import router
+from ossbss.catalog.decomposition import (
+    CustomerFacingSpec,
+    Parameter,
+    ResourceFacingSpec,
+    characteristic_value,
+)
 from ossbss.catalog.domain import LIFECYCLE, LIFECYCLE_STATES
 from ossbss.catalog.pricing import OfferingPrice, Tier
 from ossbss.catalog.resources import (
@@ -14,6 +20,7 @@ from ossbss.catalog.resources import (
     RESOURCES,
 )
 from ossbss.catalog.service import (
+    decomposition_for,
     get_offering,
     get_price,
     get_specification,
@@ -33,9 +40,14 @@ __all__ = [
     "PRODUCT_SPECIFICATION",
     "RESOURCES",
     "Amount",
+    "CustomerFacingSpec",
     "OfferingPrice",
+    "Parameter",
     "PriceAmount",
+    "ResourceFacingSpec",
     "Tier",
+    "characteristic_value",
+    "decomposition_for",
     "get_offering",
     "get_price",
     "get_specification",

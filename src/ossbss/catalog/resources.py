@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ossbss.catalog import domain, models, pricing, repository
+from ossbss.catalog import decomposition, domain, models, pricing, repository
 from ossbss.kernel.errors import Conflict, InvalidInput
 from ossbss.tmf import Api, Document, Resource, check_period
 
@@ -180,6 +180,7 @@ class _SpecificationRules(_EntityRules):
 
     def check(self, session: Session, document: Document, *, self_id: str | None) -> Document:
         domain.check_bundle(document, "bundledProductSpecification")
+        decomposition.read(document)
         return super().check(session, document, self_id=self_id)
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ossbss.catalog import domain, models, pricing, repository
+from ossbss.catalog import decomposition, domain, models, pricing, repository
 from ossbss.catalog.pricing import OfferingPrice
 from ossbss.catalog.resources import (
     PRODUCT_OFFERING,
@@ -61,3 +61,10 @@ def prices_for_offering(session: Session, *, offering_id: str, at: datetime) -> 
         and bodies[price_id].get(domain.STATUS) == domain.LAUNCHED
         and domain.is_valid_at(bodies[price_id], at)
     ]
+
+
+def decomposition_for(
+    session: Session, *, specification_id: str
+) -> tuple[decomposition.CustomerFacingSpec, ...]:
+    """How an ordered product of this specification decomposes into services (may be empty)."""
+    return decomposition.read(get_specification(session, specification_id=specification_id))

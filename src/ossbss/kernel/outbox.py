@@ -101,7 +101,7 @@ class _Claimed:
     attempts: int
 
 
-LEASE = timedelta(minutes=2)
+DEFAULT_LEASE_SECONDS = 120.0
 COALESCE_SECONDS = 0.05
 RETENTION = timedelta(days=7)
 PRUNE_EVERY_SECONDS = 3600.0
@@ -145,7 +145,9 @@ class Dispatcher:
         poll_seconds: float = 1.0,
         max_attempts: int = 12,
         batch_size: int = 100,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
+        self._lease = timedelta(seconds=lease_seconds)
         self._db = database
         self._registry = registry
         self._clock = clock
@@ -184,7 +186,7 @@ class Dispatcher:
                 query = query.with_for_update(skip_locked=True)
             messages = list(session.scalars(query))
             for message in messages:
-                message.next_attempt_at = now + LEASE
+                message.next_attempt_at = now + self._lease
             return [_Claimed(m.pk, m.event_id, m.topic, m.payload, m.attempts) for m in messages]
 
     def _deliver(self, claimed: list[_Claimed]) -> int:

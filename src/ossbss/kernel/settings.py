@@ -24,8 +24,19 @@ class Settings(BaseSettings):
     dispatcher_poll_seconds: float = 1.0
     # Give up on an event after this many failed deliveries (it stays in the outbox, marked dead).
     outbox_max_attempts: int = 12
+    # A dispatcher holds a batch of events this long; if its process dies they come due again
+    # after it (handlers are idempotent).
+    outbox_lease_seconds: float = 120.0
     hub_timeout_seconds: float = 5.0
     # How long a process may reuse a list's total and page anchors when another process could
     # have written meanwhile (its own writes invalidate them at once). 0 turns reuse off.
     list_cache_seconds: float = 5.0
+    # An activator holds a service order this long; if its process dies, the order is
+    # taken up again (its steps are idempotent) once the lease has run out.
+    activation_lease_seconds: float = 60.0
+    # Driver names served by the in-memory fake instead of the real element (a laptop demo
+    # without the lab, e.g. "netconf"); comma-separated.
+    fake_drivers: str = ""
+    # Each fake step takes this long (demos that show orders in flight; the crash test).
+    fake_driver_delay_seconds: float = 0.0
     log_level: str = "INFO"

@@ -1,1 +1,16 @@
 """ordering: TMF622 product orders: validation, decomposition, orchestration, lifecycle."""
+
+from ossbss.ordering.api import router
+from ossbss.ordering.domain import ORDER_LIFECYCLE
+from ossbss.ordering.orchestration import subscribe
+from ossbss.ordering.resources import CANCEL_PRODUCT_ORDER, ORDERING_API, PRODUCT_ORDER, RESOURCES
+
+__all__ = [
+    "CANCEL_PRODUCT_ORDER",
+    "ORDERING_API",
+    "ORDER_LIFECYCLE",
+    "PRODUCT_ORDER",
+    "RESOURCES",
+    "router",
+    "subscribe",
+]

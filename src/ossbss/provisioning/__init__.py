@@ -1,1 +1,23 @@
 """provisioning: TMF641 service orders, TMF640 activation, drivers for network elements."""
+
+from ossbss.provisioning.activator import Activator
+from ossbss.provisioning.api import router
+from ossbss.provisioning.drivers import ActivationRequest, ActivationResult, Driver
+from ossbss.provisioning.registry import build_drivers
+from ossbss.provisioning.resources import RESOURCES, SERVICE_ORDER, SERVICE_ORDERING_API
+from ossbss.provisioning.service import ServiceRequest, cancel_unstarted, submit_service_order
+
+__all__ = [
+    "RESOURCES",
+    "SERVICE_ORDER",
+    "SERVICE_ORDERING_API",
+    "ActivationRequest",
+    "ActivationResult",
+    "Activator",
+    "Driver",
+    "ServiceRequest",
+    "build_drivers",
+    "cancel_unstarted",
+    "router",
+    "submit_service_order",
+]

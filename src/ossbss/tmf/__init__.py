@@ -21,6 +21,7 @@ from ossbss.tmf.service import (
     delete_resource,
     get_resource,
     import_resources,
+    is_trusted,
     list_resources,
     patch_resource,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "exists",
     "get_resource",
     "import_resources",
+    "is_trusted",
     "json_response",
     "list_resources",
     "merge_patch",

@@ -228,10 +228,13 @@ def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> No
     )
     async def create(request: Request) -> Response:
         payload = await read_json(request)
+        key = request.headers.get("idempotency-key")
         document = await edge.write(
             request,
             resource.write_roles,
-            lambda s, now: service.create_resource(s, resource=resource, payload=payload, now=now),
+            lambda s, now: service.create_resource(
+                s, resource=resource, payload=payload, now=now, idempotency_key=key
+            ),
         )
         rendered = render(edge.base_url(request), document, None)
         return json_response(rendered, 201, {"Location": rendered["href"]})

@@ -61,6 +61,8 @@ class Rules(Protocol):
     with ``id`` and ``href``.
     Each returns the document to store (it may fill defaults or server-set attributes) or
     raises a kernel error (InvalidInput, Conflict, ...) which aborts the transaction.
+    Rules may also define ``on_created(session, document, now)``, called once the new
+    resource has its id (to publish a room's own event, say).
     """
 
     def on_create(self, session: Session, document: Document, now: datetime) -> Document: ...

@@ -5,6 +5,7 @@ Every function takes the caller's session and ``now`` and never commits: the edg
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -13,11 +14,19 @@ from sqlalchemy.orm import Session
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.ids import new_id
 from ossbss.kernel.outbox import publish
-from ossbss.tmf import hub, store
+from ossbss.tmf import hub, idempotency, store
 from ossbss.tmf.events import Change, ResourceChanged, change_kinds
 from ossbss.tmf.patch import merge_patch
 from ossbss.tmf.query import ListQuery
 from ossbss.tmf.resource import Document, Resource
+
+# True while a trusted (server-side) patch runs the resource's rules: rules that guard what
+# clients may change read it through ``is_trusted``.
+TRUSTED: ContextVar[bool] = ContextVar("tmf_trusted_update", default=False)
+
+
+def is_trusted() -> bool:
+    return TRUSTED.get()
 
 
 def full_document(resource: Resource, resource_id: str, body: Document) -> Document:
@@ -34,8 +43,33 @@ def get_resource(session: Session, *, resource: Resource, resource_id: str) -> D
 
 
 def create_resource(
-    session: Session, *, resource: Resource, payload: Any, now: datetime
+    session: Session,
+    *,
+    resource: Resource,
+    payload: Any,
+    now: datetime,
+    idempotency_key: str | None = None,
 ) -> Document:
+    """Create a resource. With an ``idempotency_key`` seen before, return the resource that
+    request created (as it is now) instead of creating another."""
+    if idempotency_key is not None:
+        key = idempotency.check_key(idempotency_key)
+        payload_hash = idempotency.request_hash(payload)
+        earlier = idempotency.seen(
+            session, resource=resource.name, key=key, payload_hash=payload_hash
+        )
+        if earlier is not None:
+            return get_resource(session, resource=resource, resource_id=earlier)
+        document = create_resource(session, resource=resource, payload=payload, now=now)
+        idempotency.remember(
+            session,
+            resource=resource.name,
+            key=key,
+            payload_hash=payload_hash,
+            resource_id=document["id"],
+            now=now,
+        )
+        return document
     body = _body(_require_object(payload))
     resource.api.spec.validate(resource.create_definition, body)
     body = resource.rules.on_create(session, body, now)
@@ -43,6 +77,9 @@ def create_resource(
     store.insert_document(session, resource, resource_id, body, now)
     document = full_document(resource, resource_id, body)
     _publish(session, resource, "Create", document, now)
+    on_created = getattr(resource.rules, "on_created", None)
+    if on_created is not None:
+        on_created(session, document, now)
     return document
 
 
@@ -61,25 +98,37 @@ def import_resources(
 
 
 def patch_resource(
-    session: Session, *, resource: Resource, resource_id: str, patch: Any, now: datetime
+    session: Session,
+    *,
+    resource: Resource,
+    resource_id: str,
+    patch: Any,
+    now: datetime,
+    trusted: bool = False,
 ) -> Document:
+    """Apply a merge patch. ``trusted`` is the server itself (a room's own workflow), which
+    may set the attributes clients may not."""
     changes = _require_object(patch)
     for name in changes:
-        if name in resource.server_fields:
+        if name in resource.server_fields and not trusted:
             raise InvalidInput("Attribute not patchable", field=name, detail="is set by the server")
-    resource.api.spec.validate(
-        resource.update_definition,
-        {k: v for k, v in changes.items() if v is not None},
-        partial=True,
-    )
+    if resource.update_definition in resource.api.spec.definitions:
+        resource.api.spec.validate(
+            resource.update_definition,
+            {k: v for k, v in changes.items() if v is not None},
+            partial=True,
+        )
     old = full_document(
         resource, resource_id, store.get(session, resource, resource_id, for_update=True)
     )
     merged = merge_patch(old, changes)
     resource.api.spec.validate(resource.create_definition, _body(merged))
-    document = full_document(
-        resource, resource_id, _body(resource.rules.on_update(session, old, merged, now))
-    )
+    token = TRUSTED.set(trusted)
+    try:
+        updated = resource.rules.on_update(session, old, merged, now)
+    finally:
+        TRUSTED.reset(token)
+    document = full_document(resource, resource_id, _body(updated))
     kinds = change_kinds(old, document, resource.state_field)
     if not kinds:
         return old

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 
 from ossbss.provisioning.drivers.base import ActivationRequest, ActivationResult
@@ -14,8 +15,9 @@ FAIL_PARAM = "fakeFail"
 class FakeDriver:
     """Keeps one state per service: its params and whether it is suspended."""
 
-    def __init__(self, name: str = "fake") -> None:
+    def __init__(self, name: str = "fake", *, delay_seconds: float = 0.0) -> None:
         self.name = name
+        self.delay_seconds = delay_seconds
         self.services: dict[str, dict[str, str]] = {}
         self.suspended: set[str] = set()
         self.calls: list[tuple[str, str, str]] = []  # (operation, action, service id)
@@ -23,6 +25,8 @@ class FakeDriver:
         self._lock = threading.Lock()
 
     def execute(self, request: ActivationRequest) -> ActivationResult:
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)  # outside the lock: steps overlap like real ones
         with self._lock:
             self.calls.append(("execute", request.action, request.service_id))
             if self._refused(request):

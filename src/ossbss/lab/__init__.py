@@ -1,0 +1,1 @@
+"""The lab: real peers (FreeRADIUS, netconfd behind OpenSSH, a NAS simulator) on loopback."""
