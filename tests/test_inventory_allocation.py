@@ -359,3 +359,38 @@ def test_parallel_release_and_reallocate(platform: Platform) -> None:
     # every value is either held or free: the free list and the cursor agree
     more = [alloc(platform, pool_id, f"fill-{n}").value for n in range(64 - len(values))]
     assert sorted(map(int, values + more)) == list(range(1, 65))
+
+
+def test_the_hot_path_reads_by_index_never_by_scan(platform: Platform) -> None:
+    """Every statement of allocate() finds its rows through an index (SQLite's plan)."""
+    from ossbss.inventory import repository
+
+    if not platform.database.is_sqlite:
+        pytest.skip("the plan checked is SQLite's (PostgreSQL picks scans on tiny tables)")
+    pool_id = make_pool(platform, "IPv4Pool", cidr="10.0.0.0/24")
+    alloc(platform, pool_id, "warm-up")
+    params = {
+        "pool_id": pool_id,
+        "consumer_id": "c",
+        "slot": 1,
+        "b_pool_id": pool_id,
+        "b_next_slot": 1,
+        "b_max_explicit": -1,
+        "b_free_count": 0,
+    }
+    statements = [
+        repository._CURSOR,
+        repository._HELD,
+        repository._SMALLEST_FREE,
+        repository._TAKE_FREE,
+        repository._SLOT_TAKEN,
+        repository._MOVE,
+    ]
+    with platform.database.engine.connect() as connection:
+        for statement in statements:
+            compiled = statement.compile(dialect=connection.dialect)
+            values = compiled.construct_params(params)
+            ordered = tuple(values[name] for name in compiled.positiontup or ())
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", ordered).all()
+            details = [str(row[-1]) for row in plan]
+            assert not [d for d in details if d.startswith("SCAN")], (str(compiled), details)
