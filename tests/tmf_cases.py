@@ -136,6 +136,19 @@ CASES += [
 ]
 
 
+RESOURCE_INVENTORY = "/tmf-api/resourceInventoryManagement/v4"
+SERVICE_INVENTORY = "/tmf-api/serviceInventory/v4"
+
+
+def _service(_client: TestClient, n: int) -> Body:
+    return {
+        "name": f"Service {n:03d}",
+        "category": "CFS",
+        "state": "designed",
+        "serviceSpecification": {"id": f"spec-{n}"},
+    }
+
+
 def _product(_client: TestClient, n: int) -> Body:
     return {"name": f"Product {n:03d}", "status": "created"}
 
@@ -147,4 +160,11 @@ CASES += [
         _product,
         ("description", "changed"),
     ),
+    Case(
+        "resource",
+        f"{RESOURCE_INVENTORY}/resource",
+        lambda _c, n: {"@type": "Site", "name": f"Site {n:03d}"},
+        ("description", "changed"),
+    ),
+    Case("service", f"{SERVICE_INVENTORY}/service", _service, ("description", "changed")),
 ]

@@ -22,6 +22,7 @@ from ossbss.kernel.errors import Conflict, InvalidInput, NotFound
 
 AllocationState = Literal["reserved", "allocated"]
 STATES: tuple[AllocationState, ...] = ("reserved", "allocated")
+MAX_CONSUMER_ID = 128  # inventory_allocation.consumer_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,9 @@ def find_pool(
     if kind not in POOL_KINDS:
         raise InvalidInput("Unknown pool kind", field="kind", detail=f"use one of {POOL_KINDS}")
     found = repository.pools(session, pool_kind=kind, name=name, scope=scope)
-    usable = [(pool_id, pool_name) for pool_id, pool_name, body in found if _usable(body)]
+    usable = [
+        (pool_id, pool_name) for pool_id, pool_name, body in found if domain.pool_is_usable(body)
+    ]
     wanted = " ".join(
         part
         for part in (kind, f"named {name!r}" if name else "", f"in {scope}" if scope else "")
@@ -70,10 +73,6 @@ def find_pool(
             detail=f"{len(usable)} {wanted} pools ({names}); name the one to use",
         )
     return usable[0][0]
-
-
-def _usable(document: dict[str, Any]) -> bool:
-    return domain.pool_is_usable(document)
 
 
 def allocate(
@@ -92,11 +91,21 @@ def allocate(
     """
     if state not in STATES:
         raise InvalidInput("Invalid state", field="state", detail="reserved or allocated")
-    if not consumer_id:
-        raise InvalidInput("Missing consumer", field="consumer_id", detail="is required")
-    pool, document = _pool(session, pool_id)
-    name = str(document.get("name") or pool_id)
+    if not consumer_id or len(consumer_id) > MAX_CONSUMER_ID:
+        raise InvalidInput(
+            "Invalid consumer", field="consumer_id", detail=f"1 to {MAX_CONSUMER_ID} characters"
+        )
     cursor = repository.lock_cursor(session, pool_id)
+    if cursor is None:  # the pool's first allocation: check it is one, then make its cursor
+        # Share-lock the pool's row: a PATCH or DELETE of the pool (which locks it for update,
+        # then the cursor) cannot slip between this check and the first allocation.
+        _pool(session, pool_id, share_lock=True)
+        repository.create_cursor(session, pool_id)
+        cursor = repository.lock_cursor(session, pool_id)
+        assert cursor is not None
+    document = cursor.body
+    pool = domain.pool_range(document)
+    name = str(document.get("name") or pool_id)
     existing = repository.held(session, pool_id=pool_id, consumer_id=consumer_id)
     if existing is not None:
         if value is not None and pool.slot_of(value)[1] != existing.value:
@@ -121,10 +130,11 @@ def allocate(
             "Pool not usable", field="pool_id", detail=f"pool {name} is locked or suspended"
         )
     if value is None:
-        slot = _next_slot(session, pool_id, pool, cursor, name)
+        slot = _next_slot(session, pool, cursor, name)
         canonical = pool.value_at(slot)
     else:
-        slot, canonical = _requested_slot(session, pool_id, pool, cursor, name, value)
+        slot, canonical = _requested_slot(session, pool, cursor, name, value)
+    repository.save_cursor(session, cursor)
     repository.insert_allocation(
         session,
         pool_id=pool_id,
@@ -138,8 +148,10 @@ def allocate(
     return Allocation(pool_id, pool.kind, canonical, consumer_id, state)
 
 
-def _pool(session: Session, pool_id: str) -> tuple[PoolRange, dict[str, Any]]:
-    document = repository.body_of(session, pool_id)
+def _pool(
+    session: Session, pool_id: str, *, share_lock: bool = False
+) -> tuple[PoolRange, dict[str, Any]]:
+    document = repository.body_of(session, pool_id, share_lock=share_lock)
     if document is None:
         raise NotFound(f"No pool with id {pool_id}", field="pool_id")
     if domain.kind_of(document) not in domain.POOL_TYPES:
@@ -147,46 +159,41 @@ def _pool(session: Session, pool_id: str) -> tuple[PoolRange, dict[str, Any]]:
     return domain.pool_range(document), document
 
 
-def _next_slot(
-    session: Session, pool_id: str, pool: PoolRange, cursor: repository.Cursor, name: str
-) -> int:
-    released = repository.take_free_slot(session, pool_id)
-    if released is not None:
-        return released
+def _next_slot(session: Session, pool: PoolRange, cursor: repository.Cursor, name: str) -> int:
+    if cursor.free_count > 0:
+        released = repository.take_free_slot(session, cursor.pool_id)
+        cursor.free_count = cursor.free_count - 1 if released is not None else 0
+        if released is not None:
+            return released
     candidate = cursor.next_slot
     # Above the cursor only values asked for by name can be taken: step over those.
     while candidate <= cursor.max_explicit_slot and repository.slot_taken(
-        session, pool_id, candidate
+        session, cursor.pool_id, candidate
     ):
         candidate += 1
     if candidate >= pool.size:
-        raise PoolExhausted("Pool exhausted", field="pool_id", detail=f"pool {name} exhausted")
-    repository.move_cursor(session, pool_id, next_slot=candidate + 1)
+        raise PoolExhausted(f"pool {name} exhausted", field="pool_id")
+    cursor.next_slot = candidate + 1
     return candidate
 
 
 def _requested_slot(
-    session: Session,
-    pool_id: str,
-    pool: PoolRange,
-    cursor: repository.Cursor,
-    name: str,
-    value: str,
+    session: Session, pool: PoolRange, cursor: repository.Cursor, name: str, value: str
 ) -> tuple[int, str]:
     slot, canonical = pool.slot_of(value)
-    holder = repository.holder_of(session, pool_id=pool_id, value=canonical)
+    holder = repository.holder_of(session, pool_id=cursor.pool_id, value=canonical)
     if holder is not None:
         raise Conflict(
             "Value taken", field="value", detail=f"{canonical} is held by {holder} in pool {name}"
         )
-    was_free = repository.take_free_slot(session, pool_id, slot) is not None
-    if slot < cursor.next_slot:
-        if not was_free:  # below the cursor every slot is held or free: this cannot happen
-            raise Conflict("Value taken", field="value", detail=f"{canonical} is not free")
-    elif slot == cursor.next_slot:
-        repository.move_cursor(session, pool_id, next_slot=slot + 1)
-    elif slot > cursor.max_explicit_slot:
-        repository.move_cursor(session, pool_id, max_explicit=slot)
+    if repository.take_free_slot(session, cursor.pool_id, slot) is not None:
+        cursor.free_count = max(cursor.free_count - 1, 0)
+    elif slot < cursor.next_slot:  # below the cursor every slot is held or free
+        raise Conflict("Value taken", field="value", detail=f"{canonical} is not free")
+    if slot == cursor.next_slot:
+        cursor.next_slot = slot + 1
+    elif slot > cursor.next_slot:
+        cursor.max_explicit_slot = max(cursor.max_explicit_slot, slot)
     return slot, canonical
 
 

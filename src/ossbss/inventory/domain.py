@@ -208,8 +208,8 @@ def check_management_address(raw: str) -> None:
     field = char_field("managementAddress")
     host, port = raw, None
     if raw.startswith("["):
-        host, _, rest = raw[1:].partition("]")
-        if rest and not rest.startswith(":"):
+        host, bracket, rest = raw[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
             raise InvalidInput("Invalid address", field=field, detail="use [IPv6]:port")
         port = rest[1:] if rest else None
         if not _is_ip(host, 6):

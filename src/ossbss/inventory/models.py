@@ -108,6 +108,8 @@ class PoolCursor(Base):
     # Highest slot handed out on request (allocate(value=...)) beyond the cursor: below it the
     # cursor must step over taken slots.
     max_explicit_slot: Mapped[int] = mapped_column(BigInteger, default=-1)
+    # Released slots waiting in inventory_free_slot: the free list is read only when > 0.
+    free_count: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class Allocation(Base):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,8 +39,13 @@ def kinds_of(session: Session, ids: Iterable[str]) -> dict[str, str | None]:
     return {row.id: row.kind for row in rows}
 
 
-def body_of(session: Session, resource_id: str) -> dict[str, Any] | None:
-    body = session.execute(select(R.body).where(R.id == resource_id)).scalar_one_or_none()
+def body_of(
+    session: Session, resource_id: str, *, share_lock: bool = False
+) -> dict[str, Any] | None:
+    query = select(R.body).where(R.id == resource_id)
+    if share_lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    body = session.execute(query).scalar_one_or_none()
     return None if body is None else dict(body)
 
 
@@ -135,68 +141,106 @@ def service_categories(session: Session, ids: Iterable[str]) -> dict[str, str | 
 
 
 # --- allocation --------------------------------------------------------------------------
+# The hot path runs four statements: lock the cursor (with the pool's document), look for
+# what the consumer holds, move the cursor, insert. They are built once, with bind
+# parameters, so SQLAlchemy reuses their cache keys instead of rebuilding them per call.
+
+RT: Table = InventoryResource.__table__  # type: ignore[assignment]
+_CURSOR = (
+    select(C.c.next_slot, C.c.max_explicit_slot, C.c.free_count, RT.c.body)
+    .select_from(C.join(RT, RT.c.id == C.c.pool_id))
+    .where(C.c.pool_id == bindparam("pool_id"))
+)
+_CURSOR_LOCKED = _CURSOR.with_for_update(of=C)
+_HELD = select(A.c.pool_id, A.c.kind, A.c.value, A.c.consumer_id, A.c.state).where(
+    A.c.pool_id == bindparam("pool_id"), A.c.consumer_id == bindparam("consumer_id")
+)
+_MOVE = (
+    update(C)
+    .where(C.c.pool_id == bindparam("b_pool_id"))
+    .values(
+        next_slot=bindparam("b_next_slot"),
+        max_explicit_slot=bindparam("b_max_explicit"),
+        free_count=bindparam("b_free_count"),
+    )
+)
+_INSERT = insert(A)
+_SMALLEST_FREE = (
+    select(F.c.slot).where(F.c.pool_id == bindparam("pool_id")).order_by(F.c.slot).limit(1)
+)
+_TAKE_FREE = (
+    delete(F)
+    .where(F.c.pool_id == bindparam("pool_id"), F.c.slot == bindparam("slot"))
+    .returning(F.c.slot)
+)
+_SLOT_TAKEN = select(A.c.pk).where(
+    A.c.pool_id == bindparam("pool_id"), A.c.slot == bindparam("slot")
+)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Cursor:
+    """The pool's cursor row as locked, and the pool's document read with it."""
+
+    pool_id: str
     next_slot: int
     max_explicit_slot: int
+    free_count: int  # released slots waiting in inventory_free_slot
+    body: dict[str, Any]
 
 
-def lock_cursor(session: Session, pool_id: str) -> Cursor:
-    """The pool's cursor row, locked until the transaction ends (made on first use).
+def lock_cursor(session: Session, pool_id: str) -> Cursor | None:
+    """The pool's cursor, locked until the transaction ends; None before the first allocation.
 
-    PostgreSQL: ``INSERT .. ON CONFLICT DO NOTHING`` then ``SELECT .. FOR UPDATE`` — every
-    allocator of the pool queues on this one row. SQLite: the write transaction (BEGIN
-    IMMEDIATE) already excludes every other writer.
+    PostgreSQL: ``SELECT .. FOR UPDATE OF inventory_pool_cursor``, so every allocator of the
+    pool queues on this one row. SQLite: the write transaction (BEGIN IMMEDIATE) already
+    excludes every other writer.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
-    query = select(C.c.next_slot, C.c.max_explicit_slot).where(C.c.pool_id == pool_id)
-    if postgres:
-        query = query.with_for_update()
-    row = session.execute(query).first()
+    row = session.execute(_CURSOR_LOCKED if postgres else _CURSOR, {"pool_id": pool_id}).first()
     if row is None:
-        values = {"pool_id": pool_id, "next_slot": 0, "max_explicit_slot": -1}
-        dialect_insert = postgresql.insert if postgres else sqlite.insert
-        session.execute(dialect_insert(C).values(values).on_conflict_do_nothing())
-        row = session.execute(query).one()
-    return Cursor(row.next_slot, row.max_explicit_slot)
+        return None
+    return Cursor(pool_id, row.next_slot, row.max_explicit_slot, row.free_count, dict(row.body))
 
 
-def move_cursor(
-    session: Session, pool_id: str, *, next_slot: int | None = None, max_explicit: int | None = None
-) -> None:
-    values: dict[str, int] = {}
-    if next_slot is not None:
-        values["next_slot"] = next_slot
-    if max_explicit is not None:
-        values["max_explicit_slot"] = max_explicit
-    session.execute(update(C).where(C.c.pool_id == pool_id).values(values))
+def create_cursor(session: Session, pool_id: str) -> None:
+    """Make the pool's cursor row (concurrent first allocators: one wins, none fails)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
+    values = {"pool_id": pool_id, "next_slot": 0, "max_explicit_slot": -1, "free_count": 0}
+    session.execute(dialect_insert(C).values(values).on_conflict_do_nothing())
+
+
+def save_cursor(session: Session, cursor: Cursor) -> None:
+    session.execute(
+        _MOVE,
+        {
+            "b_pool_id": cursor.pool_id,
+            "b_next_slot": cursor.next_slot,
+            "b_max_explicit": cursor.max_explicit_slot,
+            "b_free_count": cursor.free_count,
+        },
+    )
 
 
 def take_free_slot(session: Session, pool_id: str, slot: int | None = None) -> int | None:
     """Remove and return the smallest released slot (or ``slot`` itself); None if none."""
     if slot is None:
-        slot = session.execute(
-            select(F.c.slot).where(F.c.pool_id == pool_id).order_by(F.c.slot).limit(1)
-        ).scalar_one_or_none()
+        slot = session.execute(_SMALLEST_FREE, {"pool_id": pool_id}).scalar_one_or_none()
         if slot is None:
             return None
-    gone = session.execute(
-        delete(F).where(F.c.pool_id == pool_id, F.c.slot == slot).returning(F.c.slot)
+    taken: int | None = session.execute(
+        _TAKE_FREE, {"pool_id": pool_id, "slot": slot}
     ).scalar_one_or_none()
-    return gone
+    return taken
 
 
 def slot_taken(session: Session, pool_id: str, slot: int) -> bool:
-    found = session.execute(select(A.c.pk).where(A.c.pool_id == pool_id, A.c.slot == slot)).first()
-    return found is not None
+    return session.execute(_SLOT_TAKEN, {"pool_id": pool_id, "slot": slot}).first() is not None
 
 
-def held(session: Session, *, pool_id: str, consumer_id: str) -> Row[Any] | None:
-    return session.execute(
-        select(A).where(A.c.pool_id == pool_id, A.c.consumer_id == consumer_id)
-    ).first()
+def held(session: Session, *, pool_id: str, consumer_id: str) -> Any:
+    return session.execute(_HELD, {"pool_id": pool_id, "consumer_id": consumer_id}).first()
 
 
 def holder_of(session: Session, *, pool_id: str, value: str) -> str | None:
@@ -217,16 +261,17 @@ def insert_allocation(
     now: datetime,
 ) -> None:
     session.execute(
-        insert(A).values(
-            pool_id=pool_id,
-            kind=kind,
-            slot=slot,
-            value=value,
-            consumer_id=consumer_id,
-            state=state,
-            created_at=now,
-            updated_at=now,
-        )
+        _INSERT,
+        {
+            "pool_id": pool_id,
+            "kind": kind,
+            "slot": slot,
+            "value": value,
+            "consumer_id": consumer_id,
+            "state": state,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
 
 
@@ -241,17 +286,33 @@ def set_state(
 
 
 def release(session: Session, consumer_id: str) -> int:
-    """Delete what the consumer holds and give the slots back to their pools."""
+    """Delete what the consumer holds and give the slots back to their pools.
+
+    Each pool's ``free_count`` goes up under the cursor's row lock, so an allocator that
+    holds the lock sees the free list and the count agree.
+    """
     freed = session.execute(
         delete(A).where(A.c.consumer_id == consumer_id).returning(A.c.pool_id, A.c.slot)
     ).all()
-    if freed:
-        session.execute(insert(F), [{"pool_id": p, "slot": s} for p, s in freed])
+    if not freed:
+        return 0
+    session.execute(insert(F), [{"pool_id": p, "slot": s} for p, s in freed])
+    per_pool = Counter(pool_id for pool_id, _ in freed)
+    for pool_id in sorted(per_pool):  # one order for every releaser: no deadlock between them
+        session.execute(
+            update(C)
+            .where(C.c.pool_id == pool_id)
+            .values(free_count=C.c.free_count + per_pool[pool_id])
+        )
     return len(freed)
 
 
-def allocations_for(session: Session, consumer_id: str) -> Sequence[Row[Any]]:
-    return session.execute(select(A).where(A.c.consumer_id == consumer_id).order_by(A.c.pk)).all()
+def allocations_for(session: Session, consumer_id: str) -> Sequence[Any]:
+    return session.execute(
+        select(A.c.pool_id, A.c.kind, A.c.value, A.c.consumer_id, A.c.state)
+        .where(A.c.consumer_id == consumer_id)
+        .order_by(A.c.pk)
+    ).all()
 
 
 def counts_by_state(session: Session, pool_id: str) -> dict[str, int]:
@@ -262,8 +323,7 @@ def counts_by_state(session: Session, pool_id: str) -> dict[str, int]:
 
 
 def has_allocations(session: Session, pool_id: str) -> bool:
-    found = session.execute(select(A.c.pk).where(A.c.pool_id == pool_id)).first()
-    return found is not None
+    return session.execute(select(A.c.pk).where(A.c.pool_id == pool_id)).first() is not None
 
 
 def forget_pool(session: Session, pool_id: str) -> None:

@@ -18,16 +18,45 @@ from ossbss.tmf import Api, Document, Resource, Spec, check_initial, check_trans
 WRITERS = frozenset({"admin", "noc"})
 
 
-class _ResourceInventoryApi(Api):
+def _fix_tmf639(definitions: dict[str, Any]) -> None:
     """TMF639 v4's ``Resource_Create`` lists ``id`` and ``href`` as required, which a client
-    creating a resource cannot send (the server assigns them). We validate against a copy of
-    the spec without those two; the shipped file stays unmodified (docs/api.md)."""
+    creating a resource cannot send (the server assigns them), and ``ResourceRefOrValue`` (a
+    relationship's resource) requires ``href`` beside ``id``."""
+    for name, server_set in (
+        ("Resource_Create", ("id", "href")),
+        ("ResourceRefOrValue", ("href",)),
+    ):
+        definition = definitions[name]
+        definition["required"] = [key for key in definition["required"] if key not in server_set]
+
+
+def _fix_tmf638(definitions: dict[str, Any]) -> None:
+    """TMF638 v4's ``Service`` declares no ``@type``, ``@baseType``, ``@schemaLocation``
+    (every other v4 entity and v5 do): we accept and check them as the other APIs do."""
+    for name in ("Service_Create", "Service_Update"):
+        definitions[name]["properties"].update(
+            {
+                "@type": {"type": "string"},
+                "@baseType": {"type": "string"},
+                "@schemaLocation": {"type": "string", "format": "uri"},
+            }
+        )
+
+
+_FIXES = {
+    "TMF639-ResourceInventory-v4.0.0.swagger.json": _fix_tmf639,
+    "TMF638-ServiceInventory-v4.0.0.swagger.json": _fix_tmf638,
+}
+
+
+class _FixedSpecApi(Api):
+    """Validates against a copy of the spec file with the fixes above; the shipped file stays
+    unmodified (docs/api.md, "Deliberate deviations")."""
 
     @cached_property
     def _fixed_spec(self) -> Spec:
         document = copy.deepcopy(super().spec.document)
-        create = document["definitions"]["Resource_Create"]
-        create["required"] = [name for name in create["required"] if name not in ("id", "href")]
+        _FIXES[self.spec_file](document["definitions"])
         return Spec(document)
 
     @property
@@ -35,12 +64,12 @@ class _ResourceInventoryApi(Api):
         return self._fixed_spec
 
 
-RESOURCE_API = _ResourceInventoryApi(
+RESOURCE_API = _FixedSpecApi(
     name="resourceInventoryManagement",
     spec_file="TMF639-ResourceInventory-v4.0.0.swagger.json",
     title="TMF639 Resource Inventory",
 )
-SERVICE_API = Api(
+SERVICE_API = _FixedSpecApi(
     name="serviceInventory",
     spec_file="TMF638-ServiceInventory-v4.0.0.swagger.json",
     title="TMF638 Service Inventory",
@@ -64,6 +93,7 @@ class _ResourceRules:
                 "create a new resource instead",
             )
         if before in domain.POOL_TYPES and domain.range_changed(old, new):
+            repository.lock_cursor(session, old["id"])  # wait for allocators in flight
             if repository.has_allocations(session, old["id"]):
                 raise Conflict(
                     "Pool in use",
@@ -75,6 +105,7 @@ class _ResourceRules:
 
     def on_delete(self, session: Session, document: Document, now: datetime) -> None:
         resource_id = document["id"]
+        repository.lock_cursor(session, resource_id)  # a pool's allocators in flight finish first
         if repository.has_allocations(session, resource_id):
             raise Conflict(
                 "Pool in use", field="id", detail="release its allocations before deleting it"
