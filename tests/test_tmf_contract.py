@@ -116,17 +116,17 @@ def test_sort_ascending_and_descending(client: TestClient, case: Case) -> None:
 
 
 def test_patch_is_a_merge_patch(client: TestClient, case: Case) -> None:
-    body = _make(client, case, 0, note={"a": 1, "b": 2})
+    body = _make(client, case, 0, memo={"a": 1, "b": 2})
     attribute, value = case.patch
     response = client.patch(
         f"{case.path}/{body['id']}",
-        content=f'{{"{attribute}": "{value}", "note": {{"b": null, "c": 3}}}}',
+        content=f'{{"{attribute}": "{value}", "memo": {{"b": null, "c": 3}}}}',
         headers={"Content-Type": "application/merge-patch+json"},
     )
     assert response.status_code == 200, response.text
     patched = response.json()
     assert patched[attribute] == value
-    assert patched["note"] == {"a": 1, "c": 3}
+    assert patched["memo"] == {"a": 1, "c": 3}
     assert patched[case.key] == body[case.key]
     assert client.get(f"{case.path}/{body['id']}").json() == patched
 

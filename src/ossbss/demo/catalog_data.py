@@ -11,6 +11,7 @@ Amounts are written as decimal strings and go onto the wire as JSON numbers thro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
@@ -149,6 +150,11 @@ def _spec(key: str, name: str, number: str, description: str, **payload: Any) ->
     )
 
 
+def _rate(name: str, characteristic: str) -> Payload:
+    """A rate in kbit/s from a speed characteristic in Mbit/s."""
+    return {"name": name, "characteristic": characteristic, "multiplier": 1000}
+
+
 SPEC_FIBRE = _spec(
     "spec-fibre",
     "Fibre broadband access",
@@ -159,6 +165,45 @@ SPEC_FIBRE = _spec(
         _char("uploadSpeed", "number", [150, 500], "Mbit/s", default=150),
         _char("accessTechnology", "string", ["FTTH GPON", "FTTH XGS-PON"], default="FTTH GPON"),
         _char("router", "string", ["Wi-Fi 6 router"], default="Wi-Fi 6 router"),
+        {
+            "name": "accessPort",
+            "valueType": "string",
+            "description": "TMF639 id of the access port the customer's line is on",
+            "configurable": True,
+            "minCardinality": 1,
+            "maxCardinality": 1,
+        },
+    ],
+    serviceSpecification=[
+        {
+            "id": "cfs-internet-access",
+            "name": "Internet access",
+            "@referredType": "CustomerFacingServiceSpecification",
+            "resourceFacingService": [
+                {
+                    "name": "radius-subscriber",
+                    "driver": "radius",
+                    "parameter": [
+                        {"name": "username", "generate": "username"},
+                        {"name": "password", "generate": "password"},
+                        {"name": "ipv4Address", "allocate": "ipv4", "pool": "Residential IPv4"},
+                        _rate("rateDownKbps", "downloadSpeed"),
+                        _rate("rateUpKbps", "uploadSpeed"),
+                    ],
+                },
+                {
+                    "name": "access-vlan",
+                    "driver": "netconf",
+                    "parameter": [
+                        {"name": "port", "characteristic": "accessPort"},
+                        {"name": "vlan", "allocate": "vlan", "perDevice": True},
+                        {"name": "description", "value": "Northwind FTTH"},
+                        _rate("rateDownKbps", "downloadSpeed"),
+                        _rate("rateUpKbps", "uploadSpeed"),
+                    ],
+                },
+            ],
+        }
     ],
 )
 SPEC_INSTALLATION = _spec(
@@ -181,6 +226,30 @@ SPEC_MOBILE = _spec(
         _char("simType", "string", ["eSIM", "physical SIM"], default="physical SIM"),
         _char("networkTechnology", "string", ["4G", "5G"], default="5G"),
         _char("euRoaming", "boolean", [True], default=True),
+    ],
+    serviceSpecification=[
+        {
+            "id": "cfs-mobile",
+            "name": "Mobile subscription",
+            "@referredType": "CustomerFacingServiceSpecification",
+            "resourceFacingService": [
+                {
+                    # The MVNO's data sessions authenticate on our AAA by MSISDN.
+                    "name": "radius-subscriber",
+                    "driver": "radius",
+                    "parameter": [
+                        {"name": "msisdn", "allocate": "msisdn"},
+                        {"name": "iccid", "allocate": "iccid"},
+                        {"name": "username", "copy": "msisdn"},
+                        {"name": "password", "generate": "password"},
+                        {"name": "ipv4Address", "allocate": "ipv4", "pool": "Mobile IPv4"},
+                        {"name": "dataAllowanceGb", "characteristic": "dataAllowance"},
+                        {"name": "rateDownKbps", "value": "150000"},
+                        {"name": "rateUpKbps", "value": "50000"},
+                    ],
+                }
+            ],
+        }
     ],
 )
 SPEC_STATIC_IP = _spec(
@@ -518,3 +587,14 @@ CYCLES = [CYCLE_1ST, CYCLE_15TH]
 def catalog_data() -> tuple[Entry, ...]:
     """Every entity of the demo operator's set-up, in an order where references point back."""
     return (*_CATEGORIES, _CATALOG, *_SPECS, *_PRICES, *OFFERINGS, *CYCLES)
+
+
+def resolve(value: Any, ids: Mapping[str, str]) -> Any:
+    """A deep copy of ``value`` with every ``@demo:key`` placeholder replaced by its id."""
+    if isinstance(value, dict):
+        return {key: resolve(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, ids) for item in value]
+    if isinstance(value, str) and value.startswith(PLACEHOLDER):
+        return ids[value.removeprefix(PLACEHOLDER)]
+    return value

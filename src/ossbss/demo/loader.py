@@ -8,14 +8,15 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from ossbss import account, catalog, party, tmf
-from ossbss.demo.catalog_data import PLACEHOLDER, EntityKind, Entry, catalog_data
+from ossbss.demo import orders
+from ossbss.demo.catalog_data import EntityKind, Entry, catalog_data, resolve
 from ossbss.demo.people import CustomerData, Payload, customer_payloads
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class LoadReport:
     customers: int
     organizations: int
     seconds: float
+    orders: int = 0
 
 
 def is_empty(platform: Platform) -> bool:
@@ -77,12 +79,16 @@ def load(platform: Platform, *, customers: int = 1000, console: Console) -> Load
             with platform.database.unit_of_work() as session:
                 load_customers(session, batch, ids, platform.clock.now())
             progress.advance(task, len(batch))
+    network = orders.load_network(platform)
+    console.print(f"demo: network loaded ({len(network)} resources)")
+    order_states = orders.place_orders(platform, network=network, offerings=ids, console=console)
     report = LoadReport(
         catalog_entities=len(entries),
         offerings=sum(1 for entry in entries if entry.kind == "productOffering"),
         customers=customers,
         organizations=sum(1 for person in people if person.kind == "organization"),
         seconds=time.perf_counter() - started,
+        orders=sum(order_states.values()),
     )
     console.print(
         f"demo: {report.offerings} offerings, {report.customers} customers "
@@ -164,14 +170,3 @@ def _party_ref(person: CustomerData, party_id: str) -> Payload:
         "name": person.display_name,
         "@referredType": REFERRED_TYPES[person.kind],
     }
-
-
-def resolve(value: Any, ids: Mapping[str, str]) -> Any:
-    """A deep copy of ``value`` with every ``@demo:key`` placeholder replaced by its id."""
-    if isinstance(value, dict):
-        return {key: resolve(item, ids) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve(item, ids) for item in value]
-    if isinstance(value, str) and value.startswith(PLACEHOLDER):
-        return ids[value.removeprefix(PLACEHOLDER)]
-    return value

@@ -147,10 +147,10 @@ def _create_product(
     ordered = item["product"]
     offering = item["productOffering"]
     document: dict[str, Any] = {
-        "name": offering.get("name") or ordered.get("name") or "product",
+        "name": offering["name"],
         "status": "pendingActive",
         "isCustomerVisible": True,
-        "productOffering": {"id": offering["id"], "name": offering.get("name")},
+        "productOffering": {"id": offering["id"], "name": offering["name"]},
         "productCharacteristic": ordered.get("productCharacteristic") or [],
         "billingAccount": item["billingAccount"],
         "productOrderItem": [

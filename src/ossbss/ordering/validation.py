@@ -98,6 +98,7 @@ def _check_add(
             detail=f"{offering_id} is unknown, not launched or not valid on {format_datetime(now)}",
         )
     offering = catalog.get_offering(session, offering_id=str(offering_id))
+    item["productOffering"] = {**item["productOffering"], "name": offering["name"]}
     product = item.setdefault("product", {})
     specification_id = (offering.get("productSpecification") or {}).get("id")
     if specification_id:
