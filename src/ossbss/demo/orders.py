@@ -45,7 +45,11 @@ def place_orders(
     platform: Platform, *, network: dict[str, str], offerings: dict[str, str], console: Console
 ) -> dict[str, int]:
     """The demo's orders, run to their end; returns how many orders ended in each state."""
-    customers = _first_customers(platform, FIBRE_CUSTOMERS + MOBILE_CUSTOMERS + 1)
+    needed = FIBRE_CUSTOMERS + MOBILE_CUSTOMERS + 1
+    customers = _first_customers(platform, needed)
+    if len(customers) < needed:
+        console.print(f"demo: no orders (they need {needed} customers)")
+        return {}
     fibre, mobile = customers[:FIBRE_CUSTOMERS], customers[FIBRE_CUSTOMERS:-1]
     for number, customer in enumerate(fibre, start=1):
         _order(platform, customer, _fibre_item(offerings, network[f"olt-port-{number}"]))

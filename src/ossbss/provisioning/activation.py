@@ -98,5 +98,6 @@ ACTIVATION_SERVICE = dataclasses.replace(
     api=ACTIVATION_API,
     rules=_ActivationRules(),
     write_roles=frozenset({"admin", "noc"}),
+    operation_suffix="Activation",
 )
 RESOURCES = (ACTIVATION_SERVICE,)

@@ -182,7 +182,10 @@ def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> No
     }
 
     @router.get(
-        resource.path, tags=tags, summary=f"List or find {kind} objects", operation_id=f"list{kind}"
+        resource.path,
+        tags=tags,
+        summary=f"List or find {kind} objects",
+        operation_id=f"list{kind}{resource.operation_suffix}",
     )
     async def list_resources(request: Request) -> Response:
         query = parse_list_query(request.query_params.multi_items())
@@ -204,7 +207,7 @@ def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> No
     @router.get(
         resource.path + "/{id}",
         summary=f"Retrieve a {kind} by id",
-        operation_id=f"retrieve{kind}",
+        operation_id=f"retrieve{kind}{resource.operation_suffix}",
         tags=tags,
     )
     async def retrieve(request: Request, id: str) -> Response:
@@ -223,7 +226,7 @@ def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> No
         tags=tags,
         summary=f"Create a {kind}",
         status_code=201,
-        operation_id=f"create{kind}",
+        operation_id=f"create{kind}{resource.operation_suffix}",
         openapi_extra=body_schema,
     )
     async def create(request: Request) -> Response:
@@ -255,7 +258,7 @@ def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> No
         resource.path + "/{id}",
         tags=tags,
         summary=f"Update a {kind} (JSON merge patch)",
-        operation_id=f"patch{kind}",
+        operation_id=f"patch{kind}{resource.operation_suffix}",
         openapi_extra=patch_schema,
     )
     async def patch(request: Request, id: str) -> Response:
@@ -274,7 +277,7 @@ def add_resource_routes(router: APIRouter, resource: Resource, edge: Edge) -> No
         tags=tags,
         summary=f"Delete a {kind}",
         status_code=204,
-        operation_id=f"delete{kind}",
+        operation_id=f"delete{kind}{resource.operation_suffix}",
     )
     async def remove(request: Request, id: str) -> Response:
         await edge.write(

@@ -100,6 +100,8 @@ class Resource:
     server_fields: frozenset[str] = frozenset({"id", "href"})
     # Roles allowed to change this resource (anyone authenticated may read).
     write_roles: frozenset[str] = frozenset({"admin"})
+    # Tells apart operations of two APIs serving one resource (TMF638 and TMF640 ``service``).
+    operation_suffix: str = ""
 
     @property
     def type_name(self) -> str:
