@@ -43,6 +43,7 @@ def session_platform(
         admin_key_file=Path(tmp_path_factory.mktemp("var")) / "admin.key",
         public_base_url="http://testserver",
         hub_timeout_seconds=2.0,
+        check_trusted_writes=True,
     )
     platform = bootstrap.build(settings, clock=FixedClock(START))
     metadata = bootstrap.metadata()

@@ -23,7 +23,7 @@ from ossbss import (
     provisioning,
 )
 from ossbss.kernel import Base, Clock, Database, Dispatcher, HandlerRegistry, Settings, SystemClock
-from ossbss.tmf import PAGES, Edge, subscribe_handlers
+from ossbss.tmf import PAGES, Edge, check_trusted_writes, subscribe_handlers
 
 log = logging.getLogger(__name__)
 ROOMS = (party, catalog, account, inventory, product_inventory, provisioning, ordering)
@@ -104,6 +104,7 @@ def build(
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds
+    check_trusted_writes(settings.check_trusted_writes)
     return Platform(
         settings=settings,
         database=database,

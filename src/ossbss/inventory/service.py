@@ -17,9 +17,14 @@ from ossbss.kernel.errors import InvalidInput, NotFound
 from ossbss.tmf import Document
 
 
-def create_service(session: Session, *, document: dict[str, Any], now: datetime) -> Document:
-    """A TMF638 service, with the same rules and hub events as ``POST /service``."""
-    return tmf.create_resource(session, resource=SERVICE, payload=document, now=now)
+def create_service(
+    session: Session, *, document: dict[str, Any], now: datetime, service_id: str | None = None
+) -> Document:
+    """A TMF638 service, with the same rules and hub events as ``POST /service``.
+    ``service_id`` chooses its id (a caller that allocated resources for it already)."""
+    return tmf.create_resource(
+        session, resource=SERVICE, payload=document, now=now, resource_id=service_id
+    )
 
 
 def update_service(

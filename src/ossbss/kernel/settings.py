@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     radius_coa_secret: str = "ossbss-coa"
     radius_coa_port: int = 3799
     radius_nas_ports: str = ""
+    # Re-validate the documents the server itself builds (orders, services, products) against
+    # the spec files on every write: the test suite does; production trusts its own code.
+    check_trusted_writes: bool = False
     # Each fake step takes this long (demos that show orders in flight; the crash test).
     fake_driver_delay_seconds: float = 0.0
     log_level: str = "INFO"

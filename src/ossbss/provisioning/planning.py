@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ossbss import catalog, inventory
 from ossbss.catalog import CustomerFacingSpec, ResourceFacingSpec
 from ossbss.kernel.errors import InvalidInput, NotFound
+from ossbss.kernel.ids import new_id
 from ossbss.provisioning import domain, models
 from ossbss.provisioning.drivers import Action
 from ossbss.tmf import Document
@@ -93,7 +94,28 @@ def _plan_add(
     values: Mapping[str, str],
     now: datetime,
 ) -> tuple[str, list[_Step]]:
+    """The RFSs first (their ids chosen up front, so allocations can name them), each created
+    complete, then the CFS resting on them: no service is written twice."""
     parties = order.get("relatedParty") or []
+    steps: list[_Step] = []
+    supporting = []
+    for rfs_spec in cfs_spec.services:
+        rfs_id = new_id()
+        params, resources = _resolve(session, rfs_spec, rfs_id, values, now)
+        document: dict[str, Any] = {
+            "name": rfs_spec.name,
+            "category": "RFS",
+            "state": "reserved",
+            "serviceType": rfs_spec.driver,
+            "serviceSpecification": {"id": f"rfs:{rfs_spec.name}", "name": rfs_spec.name},
+            "serviceCharacteristic": domain.as_characteristics(params),
+            "relatedParty": parties,
+        }
+        if resources:
+            document["supportingResource"] = resources
+        inventory.create_service(session, document=document, now=now, service_id=rfs_id)
+        supporting.append({"id": rfs_id, "name": rfs_spec.name})
+        steps.append((rfs_id, rfs_spec.name, rfs_spec.driver, "add", params, {}))
     cfs = inventory.create_service(
         session,
         document={
@@ -102,40 +124,11 @@ def _plan_add(
             "state": "designed",
             "serviceSpecification": {"id": cfs_spec.id, "name": cfs_spec.name},
             "serviceCharacteristic": domain.as_characteristics(values),
+            "supportingService": supporting,
             "relatedParty": parties,
             "relatedEntity": _related_entities(order),
         },
         now=now,
-    )
-    steps: list[_Step] = []
-    supporting = []
-    for rfs_spec in cfs_spec.services:
-        rfs = inventory.create_service(
-            session,
-            document={
-                "name": rfs_spec.name,
-                "category": "RFS",
-                "state": "reserved",
-                "serviceType": rfs_spec.driver,
-                "serviceSpecification": {"id": f"rfs:{rfs_spec.name}", "name": rfs_spec.name},
-                "relatedParty": parties,
-            },
-            now=now,
-        )
-        params, resources = _resolve(session, rfs_spec, rfs["id"], values, now)
-        inventory.update_service(
-            session,
-            service_id=rfs["id"],
-            changes={
-                "serviceCharacteristic": domain.as_characteristics(params),
-                "supportingResource": resources or None,
-            },
-            now=now,
-        )
-        supporting.append({"id": rfs["id"], "name": rfs_spec.name})
-        steps.append((rfs["id"], rfs_spec.name, rfs_spec.driver, "add", params, {}))
-    inventory.update_service(
-        session, service_id=cfs["id"], changes={"supportingService": supporting}, now=now
     )
     return cfs["id"], steps
 

@@ -17,6 +17,7 @@ from ossbss.tmf.query import ListQuery, parse_list_query
 from ossbss.tmf.resource import Api, Document, DocumentTable, Resource, Rules
 from ossbss.tmf.rules import check_initial, check_period, check_transition
 from ossbss.tmf.service import (
+    check_trusted_writes,
     create_resource,
     delete_resource,
     get_resource,
@@ -24,6 +25,7 @@ from ossbss.tmf.service import (
     is_trusted,
     list_resources,
     patch_resource,
+    trusted,
 )
 from ossbss.tmf.specs import Spec
 from ossbss.tmf.store import exists
@@ -45,6 +47,7 @@ __all__ = [
     "check_initial",
     "check_period",
     "check_transition",
+    "check_trusted_writes",
     "create_resource",
     "delete_resource",
     "error_body",
@@ -60,4 +63,5 @@ __all__ = [
     "patch_resource",
     "subscribe_handlers",
     "tmf_router",
+    "trusted",
 ]

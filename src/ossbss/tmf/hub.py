@@ -36,6 +36,7 @@ def register(
     if not isinstance(query, str):
         raise InvalidInput("Invalid type", field="query", detail="must be string")
     parse_hub_query(query)  # refuse a query we could never evaluate
+    session.info.get("tmf_hub_subscribed", {}).pop(api, None)
     subscription = HubSubscription(
         id=new_id(), api=api, callback=callback, query=query, created_at=now, base_url=base_url
     )
@@ -61,7 +62,13 @@ _ANY_SUBSCRIBER = select(HubSubscription.pk).where(HubSubscription.api == bindpa
 
 
 def has_subscribers(session: Session, *, api: str) -> bool:
-    return session.scalar(_ANY_SUBSCRIBER, {"api": api}) is not None
+    """Asked once per API per transaction: a batch (an activation run, an event batch)
+    writes many resources of one API, and the answer cannot change under its feet in a way
+    that matters (a subscriber registering meanwhile gets events from its commit on)."""
+    known: dict[str, bool] = session.info.setdefault("tmf_hub_subscribed", {})
+    if api not in known:
+        known[api] = session.scalar(_ANY_SUBSCRIBER, {"api": api}) is not None
+    return known[api]
 
 
 def parse_hub_query(query: str) -> list[Filter]:

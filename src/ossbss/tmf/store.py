@@ -132,15 +132,25 @@ def insert_many(
 
 
 def update_document(
-    session: Session, resource: Resource, resource_id: str, document: Document, now: datetime
+    session: Session,
+    resource: Resource,
+    resource_id: str,
+    document: Document,
+    now: datetime,
+    *,
+    old: Document | None = None,
 ) -> None:
+    """Store the new document; its reference-index rows are rewritten only when the values
+    under the indexed paths changed (``old`` given), which most state changes leave alone."""
     table = _table(resource)
     values = {"body": document, "updated_at": now, **indexed_values(resource, document)}
     pk = session.execute(
         update(table).where(table.c.id == resource_id).values(**values).returning(table.c.pk)
     ).scalar_one()
     forget_pages_after_commit(session, resource)
-    if resource.refs:
+    if resource.refs and (
+        old is None or _ref_rows(resource, 0, old) != _ref_rows(resource, 0, document)
+    ):
         session.execute(
             delete(RefIndex).where(RefIndex.resource == resource.name, RefIndex.resource_pk == pk)
         )
@@ -211,12 +221,16 @@ def values_at(document: Any, segments: list[str]) -> list[Any]:
     return values_at(document[segments[0]], segments[1:])
 
 
-def _write_refs(session: Session, resource: Resource, pk: int, document: Document) -> None:
-    rows = [
+def _ref_rows(resource: Resource, pk: int, document: Document) -> list[dict[str, Any]]:
+    return [
         {"resource": resource.name, "resource_pk": pk, "path": path, "value": str(value)[:255]}
         for path in resource.refs
         for value in dict.fromkeys(values_at(document, path.split(".")))
         if value is not None and not isinstance(value, (dict, list))
     ]
+
+
+def _write_refs(session: Session, resource: Resource, pk: int, document: Document) -> None:
+    rows = _ref_rows(resource, pk, document)
     if rows:
         session.execute(insert(RefIndex), rows)
