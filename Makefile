@@ -3,6 +3,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Drivers served by the in-memory fake: without the lab the demo's NETCONF switch is simulated.
+FAKE_DRIVERS ?= netconf
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install lab-install lab run test lint unit bench clean
@@ -25,8 +27,8 @@ lab: install lab-install
 
 run: install
 	$(BIN)/ossbss db upgrade
-	$(BIN)/ossbss demo load --if-empty
-	$(BIN)/ossbss serve --port $(PORT)
+	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(BIN)/ossbss demo load --if-empty
+	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(BIN)/ossbss serve --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts
