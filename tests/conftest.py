@@ -19,7 +19,13 @@ from sqlalchemy import create_engine, text
 from ossbss import bootstrap
 from ossbss.app import create_app
 from ossbss.kernel import FixedClock, Settings
+from ossbss.kernel.db import Base
+from ossbss.lab.nas import NasSimulator
+from ossbss.lab.peers import RunningPeer, free_port
+from ossbss.lab.radius import start_freeradius
+from ossbss.provisioning.radius_tables import RADIUS_TABLES
 from ossbss.tmf import PAGES
+from radius_helpers import COA_SECRET, SECRET
 
 ADMIN_KEY = "ossbss_test-admin-key-0123456789abcdef"
 START = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
@@ -125,3 +131,53 @@ def key_for(platform: bootstrap.Platform, role: str) -> str:
         return iam.create_api_key(
             session, username=f"user-{role}", name="test", now=platform.clock.now()
         )
+
+
+# -- the real FreeRADIUS and a NAS simulator, shared by the RADIUS tests ----------------------
+
+
+@pytest.fixture(scope="session")
+def radius_database(session_platform: bootstrap.Platform) -> bootstrap.Platform:
+    """The session's database with the tables FreeRADIUS reads (conftest created them)."""
+    Base.metadata.create_all(session_platform.database.engine, tables=list(RADIUS_TABLES))
+    return session_platform
+
+
+@pytest.fixture(scope="session")
+def freeradius(
+    radius_database: bootstrap.Platform, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningPeer]:
+    """A real FreeRADIUS on loopback answering from the test database."""
+    peer = start_freeradius(
+        database_url=radius_database.database.url,
+        workdir=tmp_path_factory.mktemp("freeradius"),
+        auth_port=free_port(),
+        acct_port=free_port(),
+        secret=SECRET,
+        threads=2,
+    )
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="session")
+def nas_simulator() -> Iterator[NasSimulator]:
+    nas = NasSimulator(secret=COA_SECRET).start()
+    yield nas
+    nas.stop()
+
+
+@pytest.fixture
+def nas(nas_simulator: NasSimulator) -> Iterator[NasSimulator]:
+    yield nas_simulator
+    nas_simulator.forget()
+
+
+@pytest.fixture
+def auth_port(freeradius: RunningPeer) -> int:
+    return int(freeradius.endpoints["auth"].rsplit(":", 1)[1])
+
+
+@pytest.fixture
+def acct_port(freeradius: RunningPeer) -> int:
+    return int(freeradius.endpoints["acct"].rsplit(":", 1)[1])

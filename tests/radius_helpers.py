@@ -13,6 +13,8 @@ from driver_contract import Observed
 from ossbss.provisioning.drivers.radius import WALLED_GARDEN
 
 RADCLIENT = shutil.which("radclient") or "/usr/bin/radclient"
+SECRET = "lab-secret-7"
+COA_SECRET = b"coa-secret-9"
 _ATTRIBUTE = re.compile(r"^\s+([A-Za-z0-9-]+) = (.*)$")
 _RATE = re.compile(r"^(\d+)k/(\d+)k$")
 

@@ -19,13 +19,10 @@ from typer.testing import CliRunner
 from driver_contract import DriverContract, Scenario, request
 from ossbss import bootstrap
 from ossbss.cli import app
-from ossbss.kernel.db import Base
 from ossbss.lab.nas import NasSimulator
-from ossbss.lab.peers import RunningPeer, free_port, pid_alive
-from ossbss.lab.radius import start_freeradius
+from ossbss.lab.peers import RunningPeer, pid_alive
 from ossbss.provisioning.drivers.radius import SPEC, RadiusDriver
 from ossbss.provisioning.radius_tables import (
-    RADIUS_TABLES,
     RadAcct,
     RadCheck,
     RadGroupReply,
@@ -33,6 +30,8 @@ from ossbss.provisioning.radius_tables import (
     RadUserGroup,
 )
 from radius_helpers import (
+    COA_SECRET,
+    SECRET,
     RadclientElement,
     authenticate,
     ipv4_for,
@@ -41,56 +40,6 @@ from radius_helpers import (
     radclient,
     username_for,
 )
-
-SECRET = "lab-secret-7"
-COA_SECRET = b"coa-secret-9"
-
-
-@pytest.fixture(scope="session")
-def radius_database(session_platform: bootstrap.Platform) -> bootstrap.Platform:
-    """The session's database with the tables FreeRADIUS reads (conftest created them)."""
-    Base.metadata.create_all(session_platform.database.engine, tables=list(RADIUS_TABLES))
-    return session_platform
-
-
-@pytest.fixture(scope="session")
-def freeradius(
-    radius_database: bootstrap.Platform, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningPeer]:
-    """A real FreeRADIUS on loopback answering from the test database."""
-    peer = start_freeradius(
-        database_url=radius_database.database.url,
-        workdir=tmp_path_factory.mktemp("freeradius"),
-        auth_port=free_port(),
-        acct_port=free_port(),
-        secret=SECRET,
-        threads=2,
-    )
-    yield peer
-    peer.stop()
-
-
-@pytest.fixture(scope="session")
-def nas_simulator() -> Iterator[NasSimulator]:
-    nas = NasSimulator(secret=COA_SECRET).start()
-    yield nas
-    nas.stop()
-
-
-@pytest.fixture
-def nas(nas_simulator: NasSimulator) -> Iterator[NasSimulator]:
-    yield nas_simulator
-    nas_simulator.forget()
-
-
-@pytest.fixture
-def auth_port(freeradius: RunningPeer) -> int:
-    return int(freeradius.endpoints["auth"].rsplit(":", 1)[1])
-
-
-@pytest.fixture
-def acct_port(freeradius: RunningPeer) -> int:
-    return int(freeradius.endpoints["acct"].rsplit(":", 1)[1])
 
 
 @pytest.fixture
