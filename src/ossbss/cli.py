@@ -13,6 +13,7 @@ from rich.console import Console
 
 from ossbss import bootstrap, iam
 from ossbss.kernel import DomainError, Settings
+from ossbss.provisioning.cli import config_app
 
 app = typer.Typer(
     no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs."
@@ -25,6 +26,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="apikey")
 app.add_typer(demo_app, name="demo")
+app.add_typer(config_app, name="config")
 console = Console()
 
 
