@@ -10,11 +10,11 @@ and comes back as ``ok=False`` with the device's error. See docs/rooms/provision
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -208,7 +208,7 @@ class _Pool:
     def __post_init__(self) -> None:
         self.slots = threading.BoundedSemaphore(self.size)
 
-    @contextmanager
+    @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         self.slots.acquire()
         try:
@@ -252,6 +252,7 @@ class _Edit:
     service_id: str = ""
     leaves: Mapping[str, str] = field(default_factory=dict)
     enabled: bool | None = None
+    dropped: tuple[str, ...] = ()  # leaves to remove from the entry
 
 
 def _target(params: Mapping[str, str]) -> tuple[str, str, str]:
@@ -276,13 +277,24 @@ def edits_for(request: ActivationRequest) -> tuple[str, list[_Edit]]:
     if action == "add":
         return address, [_Edit(interface, vlan, "replace", request.service_id, leaves)]
     enabled = {"suspend": False, "resume": True}.get(action)
-    edits = [_Edit(interface, vlan, "merge", request.service_id, leaves, enabled)]
-    if previous.get("interface") and previous.get("vlan"):
-        before = (previous.get("deviceAddress", address), previous["interface"], previous["vlan"])
-        if before != (address, interface, vlan):
-            if before[0] != address:
-                raise _BadRequest("moving a service to another device is a delete and an add")
-            edits.insert(0, _Edit(before[1], before[2], "remove"))
+    before = (
+        previous.get("deviceAddress", address),
+        previous.get("interface", interface),
+        previous.get("vlan", vlan),
+    )
+    if before[0] != address:
+        raise _BadRequest("moving a service to another device is a delete and an add")
+    moved = before != (address, interface, vlan)
+    # Leaves the previous params had and the new ones drop are removed (not on a new entry:
+    # yuma123 creates an empty leaf for a remove inside an entry it creates).
+    dropped = (
+        ()
+        if moved
+        else tuple(leaf for leaf, name in LEAVES if previous.get(name) and leaf not in leaves)
+    )
+    edits = [_Edit(interface, vlan, "merge", request.service_id, leaves, enabled, dropped)]
+    if moved:
+        edits.insert(0, _Edit(before[1], before[2], "remove"))
     return address, edits
 
 
@@ -335,7 +347,7 @@ def config_xml(edits: Sequence[_Edit]) -> str:
         for leaf, _name in LEAVES:
             if leaf in edit.leaves:
                 etree.SubElement(entry, f"{{{ACCESS}}}{leaf}").text = edit.leaves[leaf]
-            elif edit.operation == "merge":  # a modify drops what the new params leave out
+            elif leaf in edit.dropped:
                 etree.SubElement(entry, f"{{{ACCESS}}}{leaf}").set(nc_operation, "remove")
         if edit.enabled is not None:
             etree.SubElement(entry, f"{{{ACCESS}}}enabled").text = str(edit.enabled).lower()
@@ -361,6 +373,7 @@ class NetconfDriver:
         sessions_per_device: int = 10,
         validate_rpc: bool = False,
         on_committed: OnCommitted | None = None,
+        queue_writers: bool = True,
     ) -> None:
         self.username = username
         self.key_file = Path(key_file)
@@ -372,8 +385,12 @@ class NetconfDriver:
         # first commit after a <validate> of the candidate (docs/adr/0008).
         self.validate_rpc = validate_rpc
         self.on_committed = on_committed
+        # Writers of this process to one device queue on a Python lock (woken at once) instead
+        # of polling the device's candidate lock; lock-denied retries remain for other writers.
+        self.queue_writers = queue_writers
         self.lock_retries = 0  # how often a lock was denied and retried (for the benchmark)
         self._pools: dict[str, _Pool] = {}
+        self._writers: dict[str, threading.Lock] = {}
         self._pools_lock = threading.Lock()
 
     @classmethod
@@ -458,11 +475,17 @@ class NetconfDriver:
                 self._pools[address] = pool
             return pool
 
+    def _writer(self, address: str) -> threading.Lock | contextlib.nullcontext[None]:
+        if not self.queue_writers:
+            return contextlib.nullcontext()
+        with self._pools_lock:
+            return self._writers.setdefault(address, threading.Lock())
+
     def _transaction(self, address: str, edits: Sequence[_Edit]) -> ActivationResult:
         config = config_xml(edits)
         for attempt in (1, 2):  # a dead pooled session gets one fresh retry (edits are idempotent)
             try:
-                with self._pool(address).session() as session:
+                with self._pool(address).session() as session, self._writer(address):
                     running = self._commit(session, config)
             except DeviceRefused as refusal:
                 return ActivationResult(
