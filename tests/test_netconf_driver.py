@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import socket
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -55,14 +56,10 @@ class NetconfElement:
 
     def __init__(self, device: NetconfDevice, driver: NetconfDriver) -> None:
         self.device = device
-        self.driver = driver
+        self.session = driver.session(device.address)  # its own, outside the driver's pool
 
     def running(self) -> str:
-        session = self.driver.session(self.device.address)
-        try:
-            return session.get_config(SUBTREE)
-        finally:
-            session.close()
+        return self.session.get_config(SUBTREE)
 
     def observe(self, service_id: str) -> Observed:
         root = etree.fromstring(self.running().encode())
@@ -89,8 +86,12 @@ class NetconfElement:
 
 
 @pytest.fixture(scope="session")
-def netconf_element(netconf_device: NetconfDevice, netconf_driver: NetconfDriver) -> NetconfElement:
-    return NetconfElement(netconf_device, netconf_driver)
+def netconf_element(
+    netconf_device: NetconfDevice, netconf_driver: NetconfDriver
+) -> Iterator[NetconfElement]:
+    element = NetconfElement(netconf_device, netconf_driver)
+    yield element
+    element.session.close()
 
 
 class TestNetconfDriver(DriverContract):
@@ -225,9 +226,15 @@ def test_a_dead_pooled_session_is_replaced(
         driver.close()
 
 
+@pytest.mark.parametrize("queue_writers", [True, False], ids=["queued", "lock-denied-retried"])
 def test_ten_threads_committing_on_one_device_all_succeed(
-    netconf_device: NetconfDevice, netconf_driver: NetconfDriver, netconf_element: NetconfElement
+    netconf_device: NetconfDevice, netconf_element: NetconfElement, queue_writers: bool
 ) -> None:
+    netconf_driver = NetconfDriver(
+        username=netconf_device.username,
+        key_file=netconf_device.key_file,
+        queue_writers=queue_writers,
+    )
     per_thread = 4
     vlans = [[next(VLANS) for _ in range(per_thread)] for _ in range(10)]
     failures: list[str] = []
@@ -250,6 +257,7 @@ def test_ten_threads_committing_on_one_device_all_succeed(
         thread.start()
     for thread in threads:
         thread.join()
+    netconf_driver.close()
 
     assert failures == []
     running = netconf_element.running()
@@ -302,3 +310,32 @@ def test_on_committed_gets_the_running_config_after_each_change(
 def test_the_lab_device_runs_its_own_netconfd_home(netconf_device: NetconfDevice) -> None:
     assert len(netconf_device.pids) == 2
     assert Path(netconf_device.key_file).exists()
+
+
+def test_a_candidate_locked_by_someone_else_is_waited_for(
+    netconf_device: NetconfDevice, netconf_element: NetconfElement
+) -> None:
+    driver = NetconfDriver(username=netconf_device.username, key_file=netconf_device.key_file)
+    assert driver.execute(add("svc-warm", subscriber_params(netconf_device, vlan=next(VLANS)))).ok
+    holder = driver.session(netconf_device.address)  # a person at the device's CLI
+    holder.lock()
+    results = []
+    worker = threading.Thread(
+        target=lambda: results.append(
+            driver.execute(add("svc-waits", subscriber_params(netconf_device, vlan=next(VLANS))))
+        )
+    )
+    try:
+        worker.start()
+        deadline = time.monotonic() + 10
+        while driver.lock_retries < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert worker.is_alive()  # retrying lock-denied
+        holder.unlock()
+        worker.join(timeout=10)
+    finally:
+        holder.close()
+        driver.close()
+    assert results[0].ok
+    assert driver.lock_retries >= 3
+    assert netconf_element.observe("svc-waits").present
