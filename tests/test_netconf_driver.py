@@ -152,18 +152,6 @@ def test_a_rate_below_the_yang_range_is_refused_too(
     assert result.detail["error-tag"] == "invalid-value"
 
 
-def test_the_device_enforces_one_entry_per_service_on_a_port(
-    netconf_device: NetconfDevice, netconf_driver: NetconfDriver, netconf_element: NetconfElement
-) -> None:
-    first = subscriber_params(netconf_device, vlan=next(VLANS), interface="ge-0/0/7")
-    assert netconf_driver.execute(add("svc-unique", first)).ok
-    second = subscriber_params(netconf_device, vlan=next(VLANS), interface="ge-0/0/7")
-    result = netconf_driver.execute(add("svc-unique", second))
-    assert not result.ok
-    assert "unique" in result.message
-    assert netconf_element.observe("svc-unique").params == first
-
-
 def test_modify_can_move_the_service_to_another_vlan_in_one_commit(
     netconf_device: NetconfDevice, netconf_driver: NetconfDriver, netconf_element: NetconfElement
 ) -> None:
