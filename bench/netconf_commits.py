@@ -174,6 +174,22 @@ def run(device: NetconfDevice, args: argparse.Namespace) -> None:
     print(f"reference commits, 1 session sequential: {reference:.1f}/s ({ops} in {elapsed:.1f} s)")
     rows.append(("1 session, sequential (reference)", reference, reference, ""))
 
+    # The same with ncclient's own send (queued for its reader thread's 100 ms select tick).
+    stock = make_driver(direct_send=False)
+    warm(stock, device, 1)
+
+    def sequential_stock(_i: int, keep_going: Callable[[], bool]) -> int:
+        n = 0
+        while keep_going():
+            assert stock.execute(requests.next()).ok
+            n += 1
+        return n
+
+    ops, elapsed, _ = run_threads(1, args.reference_seconds, sequential_stock)
+    stock.close()
+    rows.append(("1 session, ncclient's queued send", ops / elapsed, ops / elapsed, ""))
+    print(f"1 session, ncclient's queued send: {ops / elapsed:.1f}/s")
+
     def parallel(label: str, batch: int, **kwargs: object) -> None:
         driver = make_driver(**kwargs)
         warm(driver, device, args.threads)

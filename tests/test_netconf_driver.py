@@ -327,3 +327,18 @@ def test_a_candidate_locked_by_someone_else_is_waited_for(
     assert results[0].ok
     assert driver.lock_retries >= 3
     assert netconf_element.observe("svc-waits").present
+
+
+def test_rpcs_are_sent_from_the_callers_thread(
+    netconf_device: NetconfDevice, netconf_driver: NetconfDriver
+) -> None:
+    """ncclient would hold each RPC for up to one 100 ms tick of its reader thread."""
+    session = netconf_driver.session(netconf_device.address)
+    try:
+        assert "send" in vars(session._m._session)
+        began = time.monotonic()
+        for _ in range(10):
+            session.get_config(SUBTREE)
+        assert time.monotonic() - began < 0.9
+    finally:
+        session.close()

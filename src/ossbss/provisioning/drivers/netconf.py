@@ -114,7 +114,14 @@ class Session:
 
     @classmethod
     def connect(
-        cls, address: str, *, username: str, key_file: Path, timeout: float, hostkey_verify: bool
+        cls,
+        address: str,
+        *,
+        username: str,
+        key_file: Path,
+        timeout: float,
+        hostkey_verify: bool,
+        direct_send: bool = True,
     ) -> Session:
         from ncclient import manager  # type: ignore[import-untyped]
 
@@ -135,7 +142,8 @@ class Session:
         if ":candidate" not in m.server_capabilities:
             m.close_session()
             raise DriverError(f"{address} has no :candidate datastore")
-        _send_from_caller(m._session)
+        if direct_send:
+            _send_from_caller(m._session)
         return cls(m, address)
 
     @property
@@ -374,6 +382,7 @@ class NetconfDriver:
         validate_rpc: bool = False,
         on_committed: OnCommitted | None = None,
         queue_writers: bool = True,
+        direct_send: bool = True,
     ) -> None:
         self.username = username
         self.key_file = Path(key_file)
@@ -388,6 +397,8 @@ class NetconfDriver:
         # Writers of this process to one device queue on a Python lock (woken at once) instead
         # of polling the device's candidate lock; lock-denied retries remain for other writers.
         self.queue_writers = queue_writers
+        # RPCs written from the caller's thread (see _send_from_caller); False keeps ncclient's.
+        self.direct_send = direct_send
         self.lock_retries = 0  # how often a lock was denied and retried (for the benchmark)
         self._pools: dict[str, _Pool] = {}
         self._writers: dict[str, threading.Lock] = {}
@@ -465,6 +476,7 @@ class NetconfDriver:
             key_file=self.key_file,
             timeout=self.timeout,
             hostkey_verify=self.hostkey_verify,
+            direct_send=self.direct_send,
         )
 
     def _pool(self, address: str) -> _Pool:
