@@ -342,3 +342,54 @@ def test_rpcs_are_sent_from_the_callers_thread(
         assert time.monotonic() - began < 0.9
     finally:
         session.close()
+
+
+def test_requests_on_the_same_entry_in_one_batch_apply_in_order(
+    netconf_device: NetconfDevice, netconf_driver: NetconfDriver, netconf_element: NetconfElement
+) -> None:
+    vlan = next(VLANS)
+    first = subscriber_params(netconf_device, vlan=vlan, rateDownKbps="1000")
+    second = subscriber_params(netconf_device, vlan=vlan, rateDownKbps="2000")
+    other = subscriber_params(netconf_device, vlan=next(VLANS))
+    results = netconf_driver.execute_many(
+        [
+            add("svc-order", first),
+            ActivationRequest(
+                service_id="svc-order", spec=SPEC, action="modify", params=second, previous=first
+            ),
+            add("svc-order-other", other),
+            ActivationRequest(
+                service_id="svc-order", spec=SPEC, action="suspend", params=second, previous=second
+            ),
+        ]
+    )
+    assert all(result.ok for result in results)
+    observed = netconf_element.observe("svc-order")
+    assert observed.params == second
+    assert observed.suspended
+    assert netconf_element.observe("svc-order-other").present
+
+
+def test_concurrent_single_requests_share_commits(
+    netconf_device: NetconfDevice, netconf_element: NetconfElement
+) -> None:
+    driver = NetconfDriver(username=netconf_device.username, key_file=netconf_device.key_file)
+    vlans = [next(VLANS) for _ in range(30)]
+    barrier = threading.Barrier(len(vlans))
+    results = []
+
+    def one(vlan: int) -> None:
+        barrier.wait()
+        params = subscriber_params(netconf_device, vlan=vlan, interface="ge-0/0/4")
+        results.append(driver.execute(add(f"svc-group-{vlan}", params)))
+
+    threads = [threading.Thread(target=one, args=(vlan,)) for vlan in vlans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    driver.close()
+    assert len(results) == 30
+    assert all(result.ok for result in results)
+    assert driver.commits < 30  # group commit: several requests per commit
+    assert all(netconf_element.observe(f"svc-group-{vlan}").present for vlan in vlans)
