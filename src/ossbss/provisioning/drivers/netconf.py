@@ -387,8 +387,10 @@ class _Ticket:
 
 @dataclass
 class _DeviceQueue:
-    writer: threading.Lock = field(default_factory=threading.Lock)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Group commit: one leader commits; the others wait on ``changed`` for their results."""
+
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    busy: bool = False
     pending: list[_Ticket] = field(default_factory=list)
 
 
@@ -519,21 +521,29 @@ class NetconfDriver:
     def _submit(self, address: str, groups: list[list[_Edit]]) -> list[ActivationResult]:
         """Apply ``groups`` (one per request) on the device; return one result per group.
 
-        With ``queue_writers``, callers of this process line up per device and whoever holds
-        the device's writer lock commits everything queued so far at once (group commit): ten
-        threads with one request each cost about one commit, not ten.
+        With ``queue_writers``, callers of this process line up per device: while one commit
+        runs, the others queue; when it ends, one of them leads and commits everything queued
+        meanwhile at once (group commit), and the rest wait for their results.
         """
         if not self.queue_writers:
             return self._apply_in_rounds(address, groups)
         queue = self._queue(address)
         ticket = _Ticket(groups)
-        with queue.lock:
+        tickets: list[_Ticket] = []
+        with queue.changed:
             queue.pending.append(ticket)
-        with queue.writer:
-            if not ticket.done:
-                with queue.lock:
-                    tickets, queue.pending = queue.pending, []
+            while queue.busy and not ticket.done:
+                queue.changed.wait()
+            if not ticket.done:  # lead: take everything queued while the last commit ran
+                queue.busy = True
+                tickets, queue.pending = queue.pending, []
+        if tickets:
+            try:
                 self._run(address, tickets)
+            finally:
+                with queue.changed:
+                    queue.busy = False
+                    queue.changed.notify_all()
         if ticket.error is not None:
             raise ticket.error
         return ticket.results
