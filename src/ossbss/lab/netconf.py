@@ -90,7 +90,8 @@ def start_netconf_device(
     yang_dir.mkdir(exist_ok=True)
     shutil.copy(LAB_NETCONF_DIR / f"{MODULE}.yang", yang_dir / f"{MODULE}.yang")
     yuma_home = workdir / "yuma"
-    yuma_home.mkdir(exist_ok=True)
+    for sub in (".yuma", "data"):  # --yuma-home: txid file and startup-cfg.xml go here
+        (yuma_home / sub).mkdir(parents=True, exist_ok=True)
     _keygen(workdir / "hostkey")
     _keygen(workdir / "client_key")
     shutil.copy(workdir / "client_key.pub", workdir / "authorized_keys")
@@ -108,7 +109,8 @@ def start_netconf_device(
     device = NetconfDevice(
         host=host, port=port, username="root", key_file=workdir / "client_key", workdir=workdir
     )
-    # netconfd writes running to <home>/.yuma/startup-cfg.xml on every commit: keep it ours.
+    # netconfd writes running to <yuma home>/.yuma/startup-cfg.xml on every commit (by default
+    # in the user's home directory, whatever $HOME says): keep it ours.
     env = {**os.environ, "HOME": str(yuma_home)}
     try:
         with (workdir / "netconfd.out").open("wb") as out:
@@ -124,6 +126,7 @@ def start_netconf_device(
                         f"--ncxserver-sockname={socket_path}",
                         f"--log={workdir / 'netconfd.log'}",
                         "--log-level=warn",
+                        f"--yuma-home={yuma_home}",
                     ],
                     stdin=subprocess.DEVNULL,
                     stdout=out,
