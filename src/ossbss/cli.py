@@ -15,6 +15,7 @@ from ossbss import bootstrap, iam
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import DomainError, Settings
 from ossbss.lab.cli import lab_app
+from ossbss.provisioning.cli import config_app
 
 app = typer.Typer(
     no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs."
@@ -28,6 +29,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="apikey")
 app.add_typer(demo_app, name="demo")
 app.add_typer(lab_app, name="lab")
+app.add_typer(config_app, name="config")
 console = Console()
 
 
