@@ -20,7 +20,7 @@ from driver_contract import DriverContract, Scenario, request
 from ossbss import bootstrap
 from ossbss.cli import app
 from ossbss.lab.nas import NasSimulator
-from ossbss.lab.peers import RunningPeer, pid_alive
+from ossbss.lab.peers import RunningPeer, free_port, pid_alive
 from ossbss.provisioning.drivers.radius import SPEC, RadiusDriver
 from ossbss.provisioning.radius_tables import (
     RadAcct,
@@ -362,23 +362,28 @@ def test_delete_and_readdress_of_an_online_subscriber_disconnect_it(
 # -- the lab CLI -------------------------------------------------------------------------------
 
 
-def test_lab_up_starts_freeradius_and_the_nas_and_down_stops_them(
+def test_lab_up_starts_the_peers_and_down_stops_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OSSBSS_DATABASE_URL", f"sqlite:///{tmp_path / 'lab.db'}")
     workdir = tmp_path / "lab"
     runner = CliRunner()
-    up = runner.invoke(app, ["lab", "up", "--dir", str(workdir)])
+    netconf_port = str(free_port())
+    up = runner.invoke(app, ["lab", "up", "--dir", str(workdir), "--netconf-port", netconf_port])
     try:
         assert up.exit_code == 0, up.output
         records = {
             path.stem: json.loads(path.read_text()) for path in (workdir / "peers").glob("*.json")
         }
-        assert set(records) == {"freeradius", "nas-simulator"}
+        assert set(records) == {"freeradius", "nas-simulator", "netconf-device"}
+        settings = (workdir / "lab.env").read_text()
+        assert "OSSBSS_RADIUS_NAS_PORTS=127.0.0.1=" in settings
         keys = json.loads((workdir / "secrets.json").read_text())
         auth = int(records["freeradius"]["endpoints"]["auth"].rsplit(":", 1)[1])
         assert authenticate(auth, keys["radius"], "nobody", "x").code == "Access-Reject"
-        again = runner.invoke(app, ["lab", "up", "--dir", str(workdir)])
+        again = runner.invoke(
+            app, ["lab", "up", "--dir", str(workdir), "--netconf-port", netconf_port]
+        )
         assert again.exit_code == 0, again.output
         assert {p.stem for p in (workdir / "peers").glob("*.json")} == set(records)
     finally:
@@ -386,6 +391,7 @@ def test_lab_up_starts_freeradius_and_the_nas_and_down_stops_them(
     assert down.exit_code == 0, down.output
     assert "stopped freeradius" in down.output
     assert "stopped nas-simulator" in down.output
+    assert "stopped netconf-device" in down.output
     assert not any(pid_alive(int(r["pid"])) for r in records.values())
     assert not list((workdir / "peers").glob("*.json"))
 

@@ -96,7 +96,7 @@ def build(
     activator = provisioning.Activator(
         database,
         clock,
-        drivers if drivers is not None else provisioning.build_drivers(settings, database),
+        drivers if drivers is not None else provisioning.build_drivers(settings, database, clock),
         poll_seconds=settings.dispatcher_poll_seconds,
         lease_seconds=settings.activation_lease_seconds,
     )

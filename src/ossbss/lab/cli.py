@@ -21,11 +21,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ossbss import bootstrap
 from ossbss.kernel import Settings
-from ossbss.kernel.db import Base, Database
 from ossbss.lab.peers import PeerError, RunningPeer, free_port, log_tail, stop_pid
 from ossbss.lab.radius import start_freeradius
-from ossbss.provisioning.radius_tables import RADIUS_TABLES
 
 lab_app = typer.Typer(no_args_is_help=True, help="The lab: real network peers on 127.0.0.1.")
 console = Console()
@@ -40,6 +39,7 @@ class LabContext:
     radius_secret: str
     coa_secret: str
     started: dict[str, RunningPeer]  # peers already up, by name (a later peer may need one)
+    netconf_port: int = 18830
 
 
 PeerStarter = Callable[[LabContext], RunningPeer]
@@ -49,12 +49,8 @@ _DETACHED: list[subprocess.Popen[bytes]] = []
 
 
 def _freeradius(context: LabContext) -> RunningPeer:
-    database = Database(context.settings.database_url)
-    try:
-        # The tables FreeRADIUS reads; created here until the provisioning room has a migration.
-        Base.metadata.create_all(database.engine, tables=list(RADIUS_TABLES), checkfirst=True)
-    finally:
-        database.dispose()
+    # FreeRADIUS reads the provisioning room's tables: the schema must be there first.
+    bootstrap.migrate(context.settings.database_url)
     return start_freeradius(
         database_url=context.settings.database_url,
         workdir=context.workdir / "freeradius",
@@ -98,11 +94,60 @@ def _nas_simulator(context: LabContext) -> RunningPeer:
     raise PeerError(f"the NAS simulator did not start:\n{log_tail(log)}")
 
 
-# In start order; ``down`` stops them in reverse. netconfd joins here.
+def _netconf_device(context: LabContext) -> RunningPeer:
+    """yuma123 netconfd behind OpenSSH; by default on the port the demo's OLT names (18830)."""
+    workdir = context.workdir / "netconf"
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = context.workdir / "netconf.log"
+    command = [sys.executable, "-m", "ossbss.lab.netconf", "--workdir", str(workdir)]
+    command += ["--port", str(context.netconf_port)]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PeerError(f"the NETCONF device exited:\n{log_tail(log)}")
+        if "NETCONF device on" in log.read_text(errors="replace"):
+            return RunningPeer(
+                name="netconf-device",
+                pid=process.pid,
+                workdir=workdir,
+                log=log,
+                endpoints={"netconf": f"127.0.0.1:{context.netconf_port}"},
+                process=process,
+            )
+        time.sleep(0.1)
+    stop_pid(process.pid, process=process)
+    raise PeerError(f"the NETCONF device did not start:\n{log_tail(log)}")
+
+
+# In start order; ``down`` stops them in reverse.
 PEER_STARTERS: list[tuple[str, PeerStarter]] = [
     ("freeradius", _freeradius),
     ("nas-simulator", _nas_simulator),
+    ("netconf-device", _netconf_device),
 ]
+
+
+def _write_env(workdir: Path, started: dict[str, RunningPeer], coa_secret: str) -> Path:
+    """Where the peers listen, as settings the platform reads (``var/lab/lab.env``)."""
+    lines = [f"OSSBSS_RADIUS_COA_SECRET={coa_secret}"]
+    nas = started.get("nas-simulator")
+    if nas is not None:
+        host, port = nas.endpoints["coa"].rsplit(":", 1)
+        lines.append(f"OSSBSS_RADIUS_NAS_PORTS={host}={port}")
+    device = started.get("netconf-device")
+    if device is not None:
+        lines.append(f"OSSBSS_NETCONF_KEY_FILE={device.workdir / 'client_key'}")
+    path = workdir / "lab.env"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def _peers_dir(workdir: Path) -> Path:
@@ -147,14 +192,19 @@ WorkdirOption = Annotated[Path, typer.Option("--dir", help="where the lab keeps 
 
 
 @lab_app.command("up")
-def lab_up(workdir: WorkdirOption = Path("var/lab")) -> None:
+def lab_up(
+    workdir: WorkdirOption = Path("var/lab"),
+    netconf_port: Annotated[
+        int, typer.Option(help="the NETCONF device's port (the demo's OLT uses 18830)")
+    ] = 18830,
+) -> None:
     """Start FreeRADIUS (on the configured database) and the NAS simulator on loopback."""
     settings = Settings()
     workdir = workdir.resolve()
     _peers_dir(workdir).mkdir(parents=True, exist_ok=True)
     keys = _secrets(workdir)
     started = {name: peer for name, peer in _recorded(workdir).items() if peer.same_process()}
-    context = LabContext(settings, workdir, keys["radius"], keys["coa"], started)
+    context = LabContext(settings, workdir, keys["radius"], keys["coa"], started, netconf_port)
     for name, starter in PEER_STARTERS:
         if name in started:
             continue
@@ -167,6 +217,7 @@ def lab_up(workdir: WorkdirOption = Path("var/lab")) -> None:
             _DETACHED.append(peer.process)
         peer.save(_peers_dir(workdir) / f"{name}.json")
         started[name] = peer
+    env = _write_env(workdir, started, keys["coa"])
     _show(
         started,
         {
@@ -174,6 +225,7 @@ def lab_up(workdir: WorkdirOption = Path("var/lab")) -> None:
             "RADIUS secret (auth/acct)": keys["radius"],
             "CoA secret": keys["coa"],
             "try": _try_line(started, keys["radius"]),
+            "settings for the platform": str(env),
             "stop with": "ossbss lab down",
         },
     )

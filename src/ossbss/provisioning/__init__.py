@@ -1,6 +1,8 @@
 """provisioning: TMF641 service orders, TMF640 activation, drivers for network elements."""
 
-from ossbss.provisioning import radius_tables as radius_tables  # registers the tables on Base
+# Importing the modules that own tables registers them on Base (metadata, migrations).
+from ossbss.provisioning import configs as configs
+from ossbss.provisioning import radius_tables as radius_tables
 from ossbss.provisioning.activator import Activator
 from ossbss.provisioning.api import router
 from ossbss.provisioning.drivers import ActivationRequest, ActivationResult, Driver
