@@ -61,70 +61,68 @@ def _freeradius(context: LabContext) -> RunningPeer:
     )
 
 
-def _nas_simulator(context: LabContext) -> RunningPeer:
-    workdir = context.workdir / "nas"
-    workdir.mkdir(parents=True, exist_ok=True)
-    log = workdir / "nas.log"
-    port = free_port()
-    command = [sys.executable, "-m", "ossbss.lab.nas", "--port", str(port)]
-    command += ["--secret", context.coa_secret]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise PeerError(f"the NAS simulator exited:\n{log_tail(log)}")
-        if "CoA/Disconnect on" in log.read_text(errors="replace"):
-            return RunningPeer(
-                name="nas-simulator",
-                pid=process.pid,
-                workdir=workdir,
-                log=log,
-                endpoints={"coa": f"127.0.0.1:{port}"},
-                process=process,
+@dataclass(frozen=True)
+class _Detached:
+    """A peer run as ``python -m <module>`` in its own session, ready once its log says so."""
+
+    name: str
+    command: list[str]
+    workdir: Path
+    ready: str  # text its log shows once it serves
+    endpoints: dict[str, str]
+    timeout: float = 30.0
+
+    def start(self) -> RunningPeer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = self.workdir / f"{self.name}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", *self.command],
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
-        time.sleep(0.05)
-    stop_pid(process.pid, process=process)
-    raise PeerError(f"the NAS simulator did not start:\n{log_tail(log)}")
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise PeerError(f"{self.name} exited:\n{log_tail(log)}")
+            if self.ready in log.read_text(errors="replace"):
+                return RunningPeer(
+                    name=self.name,
+                    pid=process.pid,
+                    workdir=self.workdir,
+                    log=log,
+                    endpoints=self.endpoints,
+                    process=process,
+                )
+            time.sleep(0.05)
+        stop_pid(process.pid, process=process)
+        raise PeerError(f"{self.name} did not start:\n{log_tail(log)}")
+
+
+def _nas_simulator(context: LabContext) -> RunningPeer:
+    port = free_port()
+    return _Detached(
+        name="nas-simulator",
+        command=["ossbss.lab.nas", "--port", str(port), "--secret", context.coa_secret],
+        workdir=context.workdir / "nas",
+        ready="CoA/Disconnect on",
+        endpoints={"coa": f"127.0.0.1:{port}"},
+    ).start()
 
 
 def _netconf_device(context: LabContext) -> RunningPeer:
     """yuma123 netconfd behind OpenSSH; by default on the port the demo's OLT names (18830)."""
     workdir = context.workdir / "netconf"
-    workdir.mkdir(parents=True, exist_ok=True)
-    log = context.workdir / "netconf.log"
-    command = [sys.executable, "-m", "ossbss.lab.netconf", "--workdir", str(workdir)]
-    command += ["--port", str(context.netconf_port)]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise PeerError(f"the NETCONF device exited:\n{log_tail(log)}")
-        if "NETCONF device on" in log.read_text(errors="replace"):
-            return RunningPeer(
-                name="netconf-device",
-                pid=process.pid,
-                workdir=workdir,
-                log=log,
-                endpoints={"netconf": f"127.0.0.1:{context.netconf_port}"},
-                process=process,
-            )
-        time.sleep(0.1)
-    stop_pid(process.pid, process=process)
-    raise PeerError(f"the NETCONF device did not start:\n{log_tail(log)}")
+    port = str(context.netconf_port)
+    return _Detached(
+        name="netconf-device",
+        command=["ossbss.lab.netconf", "--workdir", str(workdir), "--port", port],
+        workdir=workdir,
+        ready="NETCONF device on",
+        endpoints={"netconf": f"127.0.0.1:{port}"},
+    ).start()
 
 
 # In start order; ``down`` stops them in reverse.

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from ossbss.kernel.errors import InvalidInput
+from ossbss.tmf import characteristic_text, characteristic_values
 
 ORDER_LIFECYCLE: dict[str, frozenset[str]] = {
     "acknowledged": frozenset(
@@ -56,18 +57,8 @@ def intent(item: Mapping[str, Any]) -> Intent:
 
 
 def characteristics(product: Mapping[str, Any]) -> dict[str, str]:
-    """Ordered characteristic values as strings (``True`` -> ``true``)."""
-    values: dict[str, str] = {}
-    for item in product.get("productCharacteristic") or []:
-        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            values[item["name"]] = _text(item.get("value"))
-    return values
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    """A product's characteristic values as text."""
+    return characteristic_values(product.get("productCharacteristic"))
 
 
 def check_characteristics(
@@ -91,7 +82,7 @@ def check_characteristics(
     result: dict[str, str] = {}
     for name, definition in definitions.items():
         allowed = [
-            _text(v.get("value"))
+            characteristic_text(v.get("value"))
             for v in definition.get("productSpecCharacteristicValue") or []
             if isinstance(v, Mapping) and "value" in v
         ]
@@ -133,7 +124,7 @@ def check_offering_uses(
     for use in uses:
         name = use.get("name")
         allowed = [
-            _text(v.get("value"))
+            characteristic_text(v.get("value"))
             for v in use.get("productSpecCharacteristicValue") or []
             if isinstance(v, Mapping) and "value" in v
         ]
@@ -150,8 +141,8 @@ def _default(definition: Mapping[str, Any]) -> str | None:
     values = [v for v in definition.get("productSpecCharacteristicValue") or [] if "value" in v]
     for value in values:
         if value.get("isDefault"):
-            return _text(value["value"])
-    return _text(values[0]["value"]) if len(values) == 1 else None
+            return characteristic_text(value["value"])
+    return characteristic_text(values[0]["value"]) if len(values) == 1 else None
 
 
 def roll_up(states: Sequence[str]) -> str:
@@ -161,7 +152,3 @@ def roll_up(states: Sequence[str]) -> str:
     if any(state == "completed" for state in states):
         return "partial"
     return "failed"
-
-
-def as_characteristics(values: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"name": name, "valueType": "string", "value": value} for name, value in values.items()]

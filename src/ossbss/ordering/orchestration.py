@@ -21,7 +21,7 @@ from ossbss.kernel.errors import DomainError
 from ossbss.kernel.time import format_datetime
 from ossbss.ordering import domain
 from ossbss.ordering.resources import CANCEL_PRODUCT_ORDER, PRODUCT_ORDER
-from ossbss.tmf import Document, get_resource, patch_resource, trusted
+from ossbss.tmf import Document, characteristic_list, get_resource, patch_resource, trusted
 
 # What a completed item does to its product's status.
 STATUS_AFTER = {
@@ -198,7 +198,7 @@ def _complete_item(
     if kind == "modify":
         product = product_inventory.get_product(session, product_id=product_id)
         current = domain.characteristics(product)
-        changes["productCharacteristic"] = domain.as_characteristics(
+        changes["productCharacteristic"] = characteristic_list(
             {**current, **domain.characteristics(item.get("product") or {})}
         )
     product_inventory.update_product(session, product_id=product_id, changes=changes, now=now)

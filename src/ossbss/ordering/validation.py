@@ -17,7 +17,7 @@ from ossbss.kernel.errors import InvalidInput, NotFound
 from ossbss.kernel.money import Money
 from ossbss.kernel.time import format_datetime
 from ossbss.ordering import domain
-from ossbss.tmf import Document
+from ossbss.tmf import Document, characteristic_list
 
 ORDERABLE_CUSTOMER_STATES = frozenset({"Initialized", "Approved", "Active"})
 
@@ -109,7 +109,7 @@ def _check_add(
             specification, ordered, field=f"{where}.product", partial=False
         )
         domain.check_offering_uses(uses, values, field=f"{where}.product")
-        product["productCharacteristic"] = domain.as_characteristics(values)
+        product["productCharacteristic"] = characteristic_list(values)
         product["productSpecification"] = {
             "id": specification_id,
             "name": specification.get("name"),

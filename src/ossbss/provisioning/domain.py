@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ossbss.kernel.errors import InvalidInput
@@ -46,26 +46,3 @@ def item_action(action: str, service: Mapping[str, Any]) -> Action:
     if state == "active" and not service.get("serviceCharacteristic"):
         return "resume"
     return "modify"
-
-
-def characteristics(items: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
-    """TMF ``[{"name", "value"}]`` as a flat name -> string map (values JSON scalars)."""
-    result: dict[str, str] = {}
-    for item in items or ():
-        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            value = item.get("value")
-            result[item["name"]] = str(value).lower() if isinstance(value, bool) else str(value)
-    return result
-
-
-def as_characteristics(values: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"name": name, "valueType": "string", "value": value} for name, value in values.items()]
-
-
-def roll_up(states: Sequence[str]) -> str:
-    """An order's state from its items' final states."""
-    if all(state == "completed" for state in states):
-        return "completed"
-    if any(state == "completed" for state in states):
-        return "partial"
-    return "failed"

@@ -21,7 +21,7 @@ from ossbss.kernel.errors import InvalidInput, NotFound
 from ossbss.kernel.ids import new_id
 from ossbss.provisioning import domain, models
 from ossbss.provisioning.drivers import Action
-from ossbss.tmf import Document
+from ossbss.tmf import Document, characteristic_list, characteristic_values
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def plan_order(session: Session, *, order: Document, now: datetime) -> list[Plan
     for item in order.get("serviceOrderItem") or []:
         service = item.get("service") or {}
         action = domain.item_action(str(item.get("action")), service)
-        changes = domain.characteristics(service.get("serviceCharacteristic"))
+        changes = characteristic_values(service.get("serviceCharacteristic"))
         if action == "add":
             cfs_spec = _cfs_spec(session, order, service)
             cfs_id, steps = _plan_add(session, order, cfs_spec, changes, now)
@@ -108,7 +108,7 @@ def _plan_add(
             "state": "reserved",
             "serviceType": rfs_spec.driver,
             "serviceSpecification": {"id": f"rfs:{rfs_spec.name}", "name": rfs_spec.name},
-            "serviceCharacteristic": domain.as_characteristics(params),
+            "serviceCharacteristic": characteristic_list(params),
             "relatedParty": parties,
         }
         if resources:
@@ -123,7 +123,7 @@ def _plan_add(
             "category": "CFS",
             "state": "designed",
             "serviceSpecification": {"id": cfs_spec.id, "name": cfs_spec.name},
-            "serviceCharacteristic": domain.as_characteristics(values),
+            "serviceCharacteristic": characteristic_list(values),
             "supportingService": supporting,
             "relatedParty": parties,
             "relatedEntity": _related_entities(order),
@@ -238,11 +238,11 @@ def _plan_change(
             "Service terminated", field="serviceOrderItem.service.id", detail=f"{cfs_id}"
         )
     rfs_specs = _rfs_specs(session, order, cfs)
-    values = {**domain.characteristics(cfs.get("serviceCharacteristic")), **changes}
+    values = {**characteristic_values(cfs.get("serviceCharacteristic")), **changes}
     steps: list[_Step] = []
     for ref in cfs.get("supportingService") or []:
         rfs = inventory.get_service(session, service_id=str(ref["id"]))
-        current = domain.characteristics(rfs.get("serviceCharacteristic"))
+        current = characteristic_values(rfs.get("serviceCharacteristic"))
         params = dict(current)
         if action == "modify":
             spec = rfs_specs.get(str(rfs.get("name")))

@@ -19,7 +19,14 @@ from ossbss.kernel.time import format_datetime
 from ossbss.provisioning import domain, models, planning
 from ossbss.provisioning.drivers import Action, ActivationRequest
 from ossbss.provisioning.resources import SERVICE_ORDER
-from ossbss.tmf import Document, create_resource, get_resource, patch_resource
+from ossbss.tmf import (
+    Document,
+    characteristic_list,
+    characteristic_values,
+    create_resource,
+    get_resource,
+    patch_resource,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +80,7 @@ def submit_service_order(
 
 
 def _items(request: ServiceRequest) -> list[dict[str, Any]]:
-    characteristics = domain.as_characteristics(request.characteristics)
+    characteristics = characteristic_list(request.characteristics)
     if request.action == "add":
         return [
             {
@@ -274,7 +281,7 @@ def _complete_steps(session: Session, steps: list[models.Step], now: datetime) -
         step.status = "done"
         changes: dict[str, Any] = {"state": domain.STATE_AFTER[step.action]}
         if step.action == "modify":
-            changes["serviceCharacteristic"] = domain.as_characteristics(step.params)
+            changes["serviceCharacteristic"] = characteristic_list(step.params)
         inventory.update_service(session, service_id=step.service_id, changes=changes, now=now)
         if step.action == "add":
             inventory.confirm(session, consumer_id=step.service_id, now=now)
@@ -305,11 +312,11 @@ def _settle_cfs(session: Session, item: Document, now: datetime) -> None:
     action = domain.item_action(str(item.get("action")), service)
     changes: dict[str, Any] = {"state": domain.STATE_AFTER[action]}
     if action == "modify":
-        current = domain.characteristics(
+        current = characteristic_values(
             inventory.get_service(session, service_id=service["id"]).get("serviceCharacteristic")
         )
-        changes["serviceCharacteristic"] = domain.as_characteristics(
-            {**current, **domain.characteristics(service.get("serviceCharacteristic"))}
+        changes["serviceCharacteristic"] = characteristic_list(
+            {**current, **characteristic_values(service.get("serviceCharacteristic"))}
         )
     inventory.update_service(session, service_id=service["id"], changes=changes, now=now)
 

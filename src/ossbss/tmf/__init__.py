@@ -8,6 +8,11 @@ from ossbss.tmf.api import (
     json_response,
     tmf_router,
 )
+from ossbss.tmf.characteristics import (
+    characteristic_list,
+    characteristic_text,
+    characteristic_values,
+)
 from ossbss.tmf.events import HubNotificationDue, ResourceChanged
 from ossbss.tmf.hub import subscribe_handlers
 from ossbss.tmf.models import RefIndex
@@ -44,6 +49,9 @@ __all__ = [
     "ResourceChanged",
     "Rules",
     "Spec",
+    "characteristic_list",
+    "characteristic_text",
+    "characteristic_values",
     "check_initial",
     "check_period",
     "check_transition",
