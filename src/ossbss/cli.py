@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
@@ -117,8 +119,14 @@ def demo_load(
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    workers: Annotated[
+        bool,
+        typer.Option(
+            help="also deliver events and run activations here (off when `ossbss worker` does)"
+        ),
+    ] = True,
 ) -> None:
-    """Serve the TMF APIs, the docs and the background dispatcher."""
+    """Serve the TMF APIs and the docs, with the event dispatcher and the activator."""
     import uvicorn
 
     from ossbss.app import create_app
@@ -132,10 +140,32 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
-    app = create_app(platform=platform)
+    app = create_app(platform=platform, run_dispatcher=workers)
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+
+
+@app.command()
+def worker() -> None:
+    """Deliver events and run activations in a process of their own, beside `serve
+    --no-workers` (the API then has a core to itself); stops on SIGTERM or Ctrl-C."""
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    platform = bootstrap.build(settings)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
+    platform.start()
+    console.print("ossbss worker: delivering events and running activations")
+    try:
+        while not stopping.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        platform.close()
 
 
 def main() -> None:
