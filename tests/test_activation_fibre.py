@@ -88,7 +88,7 @@ def peers_platform(
     drivers.update(saved)
 
 
-def _fibre_world(client: TestClient, device: NetconfDevice) -> tuple[World, str]:
+def _fibre_world(client: TestClient, device: NetconfDevice) -> tuple[World, str, str]:
     world = build(client)
     offering = client.get(f"{CATALOG}/productOffering/{world.offering_id}").json()
     spec_path = f"{CATALOG}/productSpecification/{offering['productSpecification']['id']}"
@@ -143,7 +143,7 @@ def _fibre_world(client: TestClient, device: NetconfDevice) -> tuple[World, str]
             ],
         },
     )
-    return world, port["id"]
+    return world, port["id"], olt["id"]
 
 
 def _fibre_item(world: World, port_id: str, uplink: str) -> dict[str, Any]:
@@ -172,7 +172,7 @@ def test_a_fibre_order_configures_freeradius_and_the_access_device(
     netconf_device: NetconfDevice,  # noqa: F811
     auth_port: int,
 ) -> None:
-    world, port_id = _fibre_world(client, netconf_device)
+    world, port_id, olt_id = _fibre_world(client, netconf_device)
     order = place(client, peers_platform, order_body(world, _fibre_item(world, port_id, "50000")))
     assert order["state"] == "completed", order.get("note")
     product_id = order["productOrderItem"][0]["product"]["id"]
@@ -199,6 +199,19 @@ def test_a_fibre_order_configures_freeradius_and_the_access_device(
     assert place(client, peers_platform, order_body(world, item))["state"] == "completed"
     assert vlan["id"] not in _running(peers_platform, netconf_device)
 
+    # The device's configuration history, beside its TMF639 resource.
+    history = client.get(f"{INVENTORY}/resource/{olt_id}/configuration").json()
+    added, removed = history[-2]["version"], history[-1]["version"]
+    text = client.get(f"{INVENTORY}/resource/{olt_id}/configuration/{added}")
+    assert text.headers["content-type"].startswith("application/xml")
+    assert vlan["id"] in text.text
+    diff = client.get(
+        f"{INVENTORY}/resource/{olt_id}/configuration/{removed}", params={"diffFrom": added}
+    ).text
+    assert any(line.startswith("-") and vlan["id"] in line for line in diff.splitlines())
+    missing = client.get(f"{INVENTORY}/resource/{olt_id}/configuration/99999")
+    assert missing.status_code == 404
+
 
 def test_a_device_refusal_undoes_radius_and_changes_nothing(
     client: TestClient,
@@ -206,7 +219,7 @@ def test_a_device_refusal_undoes_radius_and_changes_nothing(
     netconf_device: NetconfDevice,  # noqa: F811
     auth_port: int,
 ) -> None:
-    world, port_id = _fibre_world(client, netconf_device)
+    world, port_id, _ = _fibre_world(client, netconf_device)
     before = _running(peers_platform, netconf_device)
     # 10 kbit/s is below the device's YANG range (64..): netconfd refuses the commit.
     order = place(client, peers_platform, order_body(world, _fibre_item(world, port_id, "10")))

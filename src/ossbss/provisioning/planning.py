@@ -210,11 +210,21 @@ def _port_context(session: Session, port_id: str) -> tuple[str, str, str]:
             "Port without device", field="productCharacteristic", detail=f"port {port_id}"
         )
     device = inventory.get_resource(session, resource_id=device_id)
+    return (
+        device_id,
+        device_address(device),
+        _characteristic(port, "name") or str(port.get("name", "")),
+    )
+
+
+def device_address(device: Document) -> str:
+    """Where a TMF639 device is managed: ``managementAddress``, with ``netconfPort`` if any
+    (the key its configuration history is kept under)."""
     address = _characteristic(device, "managementAddress")
     netconf_port = _characteristic(device, "netconfPort")
     if netconf_port and ":" not in address:
         address = f"{address}:{netconf_port}"
-    return device_id, address, _characteristic(port, "name") or str(port.get("name", ""))
+    return address
 
 
 def _characteristic(resource: Document, name: str) -> str:
