@@ -58,19 +58,15 @@ def find_pool(
     usable = [
         (pool_id, pool_name) for pool_id, pool_name, body in found if domain.pool_is_usable(body)
     ]
-    wanted = " ".join(
-        part
-        for part in (kind, f"named {name!r}" if name else "", f"in {scope}" if scope else "")
-        if part
-    )
+    which = (f" named {name!r}" if name else "") + (f" scoped to {scope}" if scope else "")
     if not usable:
-        raise NotFound("No pool", field="kind", detail=f"no usable {wanted} pool")
+        raise NotFound("No pool", field="kind", detail=f"no usable {kind} pool{which}")
     if len(usable) > 1:
         names = ", ".join(str(pool_name or pool_id) for pool_id, pool_name in usable[:5])
         raise InvalidInput(
             "Several pools match",
             field="name",
-            detail=f"{len(usable)} {wanted} pools ({names}); name the one to use",
+            detail=f"{len(usable)} {kind} pools{which} ({names}); name the one to use",
         )
     return usable[0][0]
 

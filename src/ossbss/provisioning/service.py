@@ -157,7 +157,9 @@ def _start(session: Session, order_id: str, now: datetime) -> str | None:
             planned = planning.plan_order(session, order=order, now=now)
     except DomainError as exc:
         _set_state(session, order, "inProgress", now)
-        return exc.message
+        # Said for people reading the order: what failed, then why ("No pool: no usable
+        # vlan pool in ..."), not the field name of an internal call.
+        return f"planning failed: {exc.reason}: {exc.detail}" if exc.detail else exc.reason
     items = order["serviceOrderItem"]
     by_item = {item.item_id: item.cfs_id for item in planned}
     for item in items:
