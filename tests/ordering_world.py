@@ -44,6 +44,22 @@ DECOMPOSITION = [
 ]
 
 
+def radius_subscriber(rate_up: dict[str, Any]) -> dict[str, Any]:
+    """The RADIUS part of an internet access: credentials, an address, rates (the upstream
+    rate's source given)."""
+    return {
+        "name": "radius-subscriber",
+        "driver": "radius",
+        "parameter": [
+            {"name": "username", "generate": "username"},
+            {"name": "password", "generate": "password"},
+            {"name": "ipv4Address", "allocate": "ipv4"},
+            {"name": "rateDownKbps", "characteristic": "downloadSpeed", "multiplier": 1000},
+            {"name": "rateUpKbps", **rate_up},
+        ],
+    }
+
+
 def characteristic(name: str, values: list[Any], default: Any) -> dict[str, Any]:
     return {
         "name": name,

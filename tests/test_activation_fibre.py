@@ -22,6 +22,7 @@ from ordering_world import (
     characteristic,
     order_body,
     place,
+    radius_subscriber,
 )
 from ossbss import bootstrap, inventory
 from ossbss.lab.nas import NasSimulator
@@ -39,17 +40,7 @@ FIBRE = [
         "id": "cfs-internet",
         "name": "Internet access",
         "resourceFacingService": [
-            {
-                "name": "radius-subscriber",
-                "driver": "radius",
-                "parameter": [
-                    {"name": "username", "generate": "username"},
-                    {"name": "password", "generate": "password"},
-                    {"name": "ipv4Address", "allocate": "ipv4"},
-                    {"name": "rateDownKbps", "characteristic": "downloadSpeed", "multiplier": 1000},
-                    {"name": "rateUpKbps", "characteristic": "uplinkKbps"},
-                ],
-            },
+            radius_subscriber({"characteristic": "uplinkKbps"}),
             {
                 "name": "access-vlan",
                 "driver": "netconf",

@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ordering_world import PRODUCTS, SERVICES, World, add_item, build, order_body, place
+from ordering_world import (
+    PRODUCTS,
+    SERVICES,
+    World,
+    add_item,
+    build,
+    order_body,
+    place,
+    radius_subscriber,
+)
 from ossbss import bootstrap
 from ossbss.lab.nas import NasSimulator
 from ossbss.lab.peers import RunningPeer
@@ -23,19 +32,7 @@ RADIUS_ONLY = [
     {
         "id": "cfs-internet",
         "name": "Internet access",
-        "resourceFacingService": [
-            {
-                "name": "radius-subscriber",
-                "driver": "radius",
-                "parameter": [
-                    {"name": "username", "generate": "username"},
-                    {"name": "password", "generate": "password"},
-                    {"name": "ipv4Address", "allocate": "ipv4"},
-                    {"name": "rateDownKbps", "characteristic": "downloadSpeed", "multiplier": 1000},
-                    {"name": "rateUpKbps", "value": "50000"},
-                ],
-            }
-        ],
+        "resourceFacingService": [radius_subscriber({"value": "50000"})],
     }
 ]
 

@@ -364,3 +364,18 @@ def test_tmf640_refuses_what_the_network_cannot_do(
     bad = client.patch(f"{ACTIVATION}/{cfs_id}", json={"state": "designed"})
     assert bad.status_code in (400, 409)
     assert client.delete(f"{ACTIVATION}/{cfs_id}").status_code == 400
+
+
+def test_a_product_with_nothing_to_activate_completes_at_once(
+    client: TestClient, platform: bootstrap.Platform, world: World, fake: FakeDriver
+) -> None:
+    offering = client.get(f"{CATALOG}/productOffering/{world.offering_id}").json()
+    spec_path = f"{CATALOG}/productSpecification/{offering['productSpecification']['id']}"
+    client.patch(spec_path, json={"serviceSpecification": []}).raise_for_status()
+    order = place(client, platform, order_body(world, add_item(world)))
+    assert order["state"] == "completed"
+    assert "completionDate" in order
+    product = client.get(f"{PRODUCTS}/{order['productOrderItem'][0]['product']['id']}").json()
+    assert product["status"] == "active"
+    assert client.get(SERVICE_ORDERS).json() == []
+    assert fake.calls == []

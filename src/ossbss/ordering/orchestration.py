@@ -82,9 +82,12 @@ def start(session: Session, *, order_id: str, now: datetime) -> None:
         for item in items:
             item["state"] = "failed"
         order = _update(session, order_id, {"state": "inProgress"}, now)
-        _finish(session, order, items, [exc.message], now)
+        ending = {"productOrderItem": items, "note": _notes(order, [exc.message], now)}
+        _update(session, order_id, {**ending, **_closing(items, now)}, now)
         return
-    _finish_if_done(session, order, now)
+    closing = _closing(items, now)  # every item done already (nothing to activate)
+    if closing:
+        _update(session, order_id, closing, now)
 
 
 def _customer_id(order: Document) -> str | None:
@@ -234,10 +237,8 @@ def service_order_finished(session: Session, *, event: ServiceOrderFinished, now
     changes: dict[str, Any] = {"productOrderItem": items}
     if event.state != "completed":
         changes["note"] = _notes(order, [f"item {item['id']}: {event.reason}"], now)
-    if order["state"] == "inProgress" and all(i.get("state") in domain.ITEM_FINAL for i in items):
-        # The last item: the order ends in the same write.
-        changes["state"] = domain.roll_up([str(i.get("state")) for i in items])
-        changes["completionDate"] = format_datetime(now)
+    if order["state"] == "inProgress":
+        changes.update(_closing(items, now))  # the last item ends the order in the same write
     _update(session, order["id"], changes, now)
 
 
@@ -256,23 +257,14 @@ def _notes(order: Document, texts: list[str], now: datetime) -> list[dict[str, s
     return notes
 
 
-def _finish_if_done(session: Session, order: Document, now: datetime) -> None:
-    items = order["productOrderItem"]
-    if order["state"] == "inProgress" and all(i.get("state") in domain.ITEM_FINAL for i in items):
-        _finish(session, order, items, [], now)
-
-
-def _finish(
-    session: Session, order: Document, items: list[Document], reasons: list[str], now: datetime
-) -> None:
-    changes: dict[str, Any] = {
-        "state": domain.roll_up([str(i.get("state")) for i in items]),
+def _closing(items: list[Document], now: datetime) -> dict[str, Any]:
+    """The order's final state and completion date once every item is final, else nothing."""
+    if not all(item.get("state") in domain.ITEM_FINAL for item in items):
+        return {}
+    return {
+        "state": domain.roll_up([str(item.get("state")) for item in items]),
         "completionDate": format_datetime(now),
-        "productOrderItem": items,
     }
-    if reasons:
-        changes["note"] = _notes(order, reasons, now)
-    _update(session, order["id"], changes, now)
 
 
 def cancel(session: Session, *, order_id: str, cancel_id: str, now: datetime) -> None:

@@ -197,6 +197,7 @@ def _prices(
 
 
 def _money(money: Money) -> dict[str, Any]:
+    # TMF Money carries a JSON number; minor units of an ISO 4217 currency are exact in it.
     return {"unit": money.currency, "value": float(money.to_decimal())}
 
 

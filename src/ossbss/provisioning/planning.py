@@ -217,6 +217,10 @@ def _port_context(session: Session, port_id: str) -> tuple[str, str, str]:
     )
 
 
+def _characteristic(resource: Document, name: str) -> str:
+    return characteristic_values(resource.get("resourceCharacteristic")).get(name, "")
+
+
 def device_address(device: Document) -> str:
     """Where a TMF639 device is managed: ``managementAddress``, with ``netconfPort`` if any
     (the key its configuration history is kept under)."""
@@ -225,13 +229,6 @@ def device_address(device: Document) -> str:
     if netconf_port and ":" not in address:
         address = f"{address}:{netconf_port}"
     return address
-
-
-def _characteristic(resource: Document, name: str) -> str:
-    for item in resource.get("resourceCharacteristic") or []:
-        if item.get("name") == name:
-            return str(item.get("value"))
-    return ""
 
 
 def _plan_change(
