@@ -15,18 +15,30 @@ from sqlalchemy import MetaData
 from ossbss import (
     account,
     catalog,
+    charging,
     iam,
     inventory,
     ordering,
     party,
     product_inventory,
     provisioning,
+    usage,
 )
 from ossbss.kernel import Base, Clock, Database, Dispatcher, HandlerRegistry, Settings, SystemClock
 from ossbss.tmf import PAGES, Edge, check_trusted_writes, subscribe_handlers
 
 log = logging.getLogger(__name__)
-ROOMS = (party, catalog, account, inventory, product_inventory, provisioning, ordering)
+ROOMS = (
+    party,
+    catalog,
+    account,
+    inventory,
+    product_inventory,
+    usage,
+    charging,
+    provisioning,
+    ordering,
+)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
