@@ -271,3 +271,36 @@ def test_hub_subscribers_get_usage_create_events(
 def _topics(platform: bootstrap.Platform) -> list[str]:
     with platform.database.unit_of_work(write=False) as session:
         return list(session.scalars(select(OutboxMessage.topic)))
+
+
+def test_documents_of_every_kind_are_valid_tmf635(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    register(platform, "31612345678")
+    ingest(
+        platform,
+        [
+            call("v", destination='31"20'),
+            call("d", kind="data", bytes_up=5, bytes_down=7, duration_seconds=0, destination=None),
+            call("s", kind="sms", events=1, duration_seconds=0, source_ref=None),
+            call("x", subscriber="nobody"),
+        ],
+    )
+    spec = usage.USAGE_API.spec
+    for item in client.get(USAGE).json():
+        spec.validate("Usage", item)
+        assert item["usageSpecification"]["id"] == item["usageType"]
+    data = record(client, "d")
+    values = {c["name"]: c["value"] for c in data["usageCharacteristic"]}
+    assert values == {
+        "recordKey": "d",
+        "subscriber": "31612345678",
+        "bytesUp": 5,
+        "bytesDown": 7,
+        "source": "cdr",
+        "sourceRef": "test.csv:d",
+    }
+    assert data["usageDate"] == "2026-01-10T08:00:00.000Z"
+    assert {c["name"]: c["value"] for c in record(client, "v")["usageCharacteristic"]}[
+        "destination"
+    ] == '31"20'
