@@ -23,20 +23,26 @@ ENDED = frozenset({"terminated", "pendingTerminate", "cancelled"})
 def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
     def on_finished(session: Session, event: ServiceOrderFinished) -> None:
         if event.state == "completed":
-            service_order_completed(session, product_id=event.product_id, now=event.occurred_at)
+            service_order_completed(
+                session, product_id=event.product_id, services=event.services, now=event.occurred_at
+            )
 
     registry.subscribe(ServiceOrderFinished, on_finished, name="usage.subscriber-identities")
 
 
-def service_order_completed(session: Session, *, product_id: str, now: datetime) -> int:
-    """Register (or end) the identifiers of a product; returns records recycled."""
+def service_order_completed(
+    session: Session, *, product_id: str, services: tuple[str, ...] = (), now: datetime
+) -> int:
+    """Register (or end) the identifiers of a product; returns records recycled. ``services``
+    are the event's realizing services (the product learns them only after this event)."""
     try:
         product = product_inventory.get_product(session, product_id=product_id)
     except NotFound:
         return 0
-    services = [_service(session, ref) for ref in product.get("realizingService") or []]
+    refs = [{"id": service_id} for service_id in services] or product.get("realizingService") or []
+    found = [_service(session, ref) for ref in refs]
     if product.get("status") in ENDED or (
-        services and all(s is not None and s.get("state") == "terminated" for s in services)
+        found and all(s is not None and s.get("state") == "terminated" for s in found)
     ):
         end_product(session, product_id=product_id, valid_to=now)
         return 0
@@ -53,7 +59,7 @@ def service_order_completed(session: Session, *, product_id: str, now: datetime)
         None,
     )
     recycled = 0
-    for identifier in _identifiers(session, services):
+    for identifier in _identifiers(session, found):
         recycled += register_subscriber(
             session,
             identifier=identifier,
