@@ -263,9 +263,41 @@ def test_hub_subscribers_get_usage_create_events(
         "/tmf-api/usageManagement/v4/hub", json={"callback": "http://127.0.0.1:9/listener"}
     )
     assert hub.status_code == 201
+    ingest(platform, [call("h0", subscriber="later")])
     register(platform, "31612345678")
     ingest(platform, [call("h1"), call("h2")])
-    assert _topics(platform).count("tmf.resource-changed") == 2
+    register(platform, "later", product="p2")
+    assert _changes(platform) == ["Create", "Create", "Create", "StateChange"]
+    with platform.database.unit_of_work(write=False) as session:
+        ids = usage.records_to_rate(session, period=Period(T0, T0 + timedelta(days=1)))["id"]
+    rated = pl.DataFrame(
+        {
+            "id": ids[:1],
+            "status": ["rated"],
+            "amount": [100],
+            "scale": [4],
+            "currency": ["EUR"],
+            "price_id": [None],
+            "rated_quantity": [60],
+            "reason": [None],
+        },
+        schema_overrides={"price_id": pl.String, "reason": pl.String},
+    )
+    with platform.database.unit_of_work() as session:
+        usage.record_rating(session, rated=rated, now=platform.clock.now())
+        usage.mark_billed(session, ids=ids[:1].to_list(), now=platform.clock.now())
+    assert _changes(platform)[4:] == ["StateChange", "StateChange"]
+    with platform.database.unit_of_work(write=False) as session:
+        payloads = session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.pk))
+        last = [p for p in payloads if p.get("change")][-1]
+    assert last["document"]["status"] == "billed"
+    assert last["document"]["ratedProductUsage"][0]["offerTariffType"] == "usage"
+
+
+def _changes(platform: bootstrap.Platform) -> list[str]:
+    with platform.database.unit_of_work(write=False) as session:
+        payloads = session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.pk))
+        return [p["change"] for p in payloads if "change" in p]
 
 
 def _topics(platform: bootstrap.Platform) -> list[str]:

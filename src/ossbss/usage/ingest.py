@@ -108,7 +108,7 @@ def ingest_frame(session: Session, *, frame: pl.DataFrame, now: datetime) -> Ing
     )
     if stored_guided or stored_suspended:
         after_commit(session, lambda: PAGES.forget(USAGE.name))
-        _notify_hub(session, rows["id"].to_list(), now)
+        notify_hub(session, rows["id"].to_list(), "Create", now)
     if report.total:
         sources = frame["source"].unique().to_list() if frame.height else []
         publish(
@@ -241,9 +241,10 @@ def _insert(session: Session, rows: Sequence[tuple[Any, ...]]) -> int:
     )
 
 
-def _notify_hub(session: Session, ids: list[str], now: datetime) -> None:
-    """usageCreateEvent for each new record, only when someone subscribed to TMF635 (the
-    answer is cached per transaction, so the bulk path pays one query per batch)."""
+def notify_hub(session: Session, ids: Sequence[str], change: str, now: datetime) -> None:
+    """usageCreateEvent / usageStateChangeEvent for each record, only when someone subscribed
+    to TMF635 (the answer is cached per transaction: the bulk paths pay one query per batch
+    and nothing per record when nobody listens)."""
     if not has_subscribers(session, api=USAGE_API.name):
         return
     table = models.UsageRecord
@@ -258,7 +259,7 @@ def _notify_hub(session: Session, ids: list[str], now: datetime) -> None:
                     api=USAGE_API.name,
                     resource=USAGE.name,
                     resource_id=resource_id,
-                    change="Create",
+                    change=change,
                     document={"id": resource_id, "href": f"{USAGE.path}/{resource_id}", **body},
                     occurred_at=now,
                 ),
