@@ -233,6 +233,14 @@ def test_post_ingests_one_record_with_the_same_rules(client: TestClient, clock: 
     assert written_off.status_code == 200
     assert written_off.json()["status"] == "rejected"
     assert client.patch(document["href"], json={"usageType": "voice"}).status_code == 400
+    nul = client.post(USAGE, json={**body, "description": "a\u0000b"})
+    assert nul.status_code == 400
+    text = client.post(USAGE, content=b"{}", headers={"Content-Type": "text/plain"})
+    assert text.status_code == 415
+    huge = [{"name": "subscriber", "value": "x"}, {"name": "bytesUp", "value": 2**70}]
+    too_big = client.post(USAGE, json={**body, "usageCharacteristic": huge})
+    assert too_big.status_code == 400
+    assert too_big.json()["message"].startswith("usageCharacteristic.bytesUp")
     listed = client.get(USAGE, params={"status": "rejected"})
     assert [item["id"] for item in listed.json()] == [document["id"]]
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ossbss.kernel.errors import Conflict, InvalidInput
+from ossbss.kernel.errors import Conflict, InvalidInput, UnsupportedMediaType
 from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import Document, Edge, get_resource, json_response, tmf_router
 from ossbss.usage import domain, frames, models
@@ -55,7 +55,14 @@ def router(edge: Edge) -> APIRouter:
         include_in_schema=False,
     )
     async def create(request: Request) -> Response:
+        media_type = request.headers.get("content-type", "application/json").split(";")[0]
+        if media_type.strip().lower() != "application/json":
+            raise UnsupportedMediaType(
+                "Unsupported media type", field="Content-Type", detail="use application/json"
+            )
         raw = await request.body()
+        if b"\\u0000" in raw:  # PostgreSQL text cannot hold U+0000: refused everywhere
+            raise InvalidInput("Invalid character", detail="strings must not contain U+0000")
         try:
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -154,7 +161,19 @@ def usage_input(payload: Any) -> UsageInput:
     )
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _integer(value: Any, name: str) -> int:
+    number = _parse_integer(value, name)
+    if abs(number) > INT64_MAX:
+        raise InvalidInput(
+            "Invalid value", field=f"usageCharacteristic.{name}", detail="out of range"
+        )
+    return number
+
+
+def _parse_integer(value: Any, name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):
