@@ -344,3 +344,14 @@ def test_documents_of_every_kind_are_valid_tmf635(
     assert {c["name"]: c["value"] for c in record(client, "v")["usageCharacteristic"]}[
         "destination"
     ] == '31"20'
+
+
+def test_amounts_become_exact_decimal_text() -> None:
+    from ossbss.usage.rating import decimal_text
+
+    frame = pl.DataFrame(
+        {"amount": [12345, -5, 7, 10**15 + 1, None], "scale": [4, 2, 0, 4, 4]},
+        schema={"amount": pl.Int64, "scale": pl.Int64},
+    )
+    values = frame.select(decimal_text(pl.col("amount"), pl.col("scale")).alias("v"))["v"]
+    assert values.to_list() == ["1.2345", "-0.05", "7", "100000000000.0001", None]

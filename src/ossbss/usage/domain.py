@@ -102,10 +102,3 @@ def related_party(customer_id: str | None) -> list[dict[str, str]]:
     if customer_id is None:
         return []
     return [{"id": customer_id, "role": "customer", "@referredType": "Customer"}]
-
-
-def decimal_text(amount: int, scale: int) -> str:
-    """An integer amount at ``scale`` digits as exact decimal text ("-1.2345")."""
-    sign = "-" if amount < 0 else ""
-    whole, fraction = divmod(abs(amount), 10**scale)
-    return f"{sign}{whole}.{fraction:0{scale}d}" if scale else f"{sign}{whole}"

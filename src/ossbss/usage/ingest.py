@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, astuple
 from datetime import datetime
-from typing import Any
 
 import orjson
 import polars as pl
@@ -98,8 +97,8 @@ def ingest_frame(session: Session, *, frame: pl.DataFrame, now: datetime) -> Ing
             pl.col("created_at", "updated_at").dt.strftime(stamp),
         )
     rows = resolved.select(COLUMNS)
-    stored_guided = _insert(session, rows.filter(pl.col("status") == domain.GUIDED).rows())
-    stored_suspended = _insert(session, rows.filter(pl.col("status") == domain.RECEIVED).rows())
+    stored_guided = _insert(session, rows.filter(pl.col("status") == domain.GUIDED))
+    stored_suspended = _insert(session, rows.filter(pl.col("status") == domain.RECEIVED))
     report = IngestReport(
         accepted=stored_guided,
         duplicates=good.height - stored_guided - stored_suspended,
@@ -220,9 +219,9 @@ def identities_of(session: Session, identifiers: Iterable[str]) -> dict[str, lis
     return found
 
 
-def _insert(session: Session, rows: Sequence[tuple[Any, ...]]) -> int:
+def _insert(session: Session, rows: pl.DataFrame) -> int:
     """Insert rows whose record key is new; how many went in."""
-    if not rows:
+    if rows.is_empty():
         return 0
     columns = ", ".join(COLUMNS)
     if bulk.is_sqlite(session):
@@ -231,9 +230,9 @@ def _insert(session: Session, rows: Sequence[tuple[Any, ...]]) -> int:
             session,
             f"INSERT INTO usage_record ({columns}) VALUES ({marks}) "
             "ON CONFLICT (record_key) DO NOTHING",
-            rows,
+            rows.rows(),
         )
-    staged = bulk.stage(session, "usage_record", COLUMNS, rows)
+    staged = bulk.stage_frame(session, "usage_record", rows)
     return bulk.execute(
         session,
         f"INSERT INTO usage_record ({columns}) SELECT {columns} FROM {staged} "

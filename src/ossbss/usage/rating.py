@@ -72,14 +72,7 @@ def record_rating(session: Session, *, rated: pl.DataFrame, now: datetime) -> No
     if rated.is_empty():
         return
     rated = rated.with_columns(
-        value=pl.struct("amount", "scale").map_elements(
-            lambda row: (
-                domain.decimal_text(row["amount"], row["scale"])
-                if row["amount"] is not None
-                else None
-            ),
-            return_dtype=pl.String,
-        )
+        value=decimal_text(pl.col("amount"), pl.col("scale")),
     )
     sqlite = bulk.is_sqlite(session)
     when = bulk.timestamp(sqlite, now)
@@ -87,11 +80,11 @@ def record_rating(session: Session, *, rated: pl.DataFrame, now: datetime) -> No
     columns = ("id", "status", "amount", "scale", "currency", "price_id", "rated_quantity")
     frame = rated.select(*columns, "reason", "value")
     for start in range(0, frame.height, _CHUNK):
-        rows = frame.slice(start, _CHUNK).rows()
+        chunk = frame.slice(start, _CHUNK)
         if sqlite:
-            _update_sqlite(session, rows, when, rating_date)
+            _update_sqlite(session, chunk.rows(), when, rating_date)
         else:
-            _update_postgresql(session, rows, now, rating_date)
+            _update_postgresql(session, chunk, now, rating_date)
     after_commit(session, lambda: PAGES.forget(USAGE.name))
     if has_subscribers(session, api=USAGE_API.name):
         notify_hub(session, frame["id"].to_list(), "StateChange", now)
@@ -147,24 +140,9 @@ def _update_sqlite(
 
 
 def _update_postgresql(
-    session: Session, rows: list[tuple[Any, ...]], now: datetime, rating_date: str
+    session: Session, chunk: pl.DataFrame, now: datetime, rating_date: str
 ) -> None:
-    staged = bulk.stage(
-        session,
-        "usage_record",
-        (
-            "id",
-            "status",
-            "amount",
-            "scale",
-            "currency",
-            "price_id",
-            "rated_quantity",
-            "reason",
-            "source_ref",
-        ),
-        rows,
-    )
+    staged = bulk.stage_frame(session, "usage_record", chunk.rename({"value": "source_ref"}))
     # source_ref carries the exact decimal text of the amount through the staging table.
     bulk.execute(
         session,
@@ -184,6 +162,16 @@ def _update_postgresql(
         f"FROM {staged} AS s WHERE r.id = s.id AND r.status != 'billed'",
         {"now": now, "date": rating_date},
     )
+
+
+def decimal_text(amount: pl.Expr, scale: pl.Expr) -> pl.Expr:
+    """Integer amounts at ``scale`` digits as exact decimal text, column-wise:
+    12345 at 4 -> "1.2345" (the document's JSON number, never through a float)."""
+    unit = pl.lit(10, dtype=pl.Int64).pow(scale)
+    whole = (amount.abs() // unit).cast(pl.String)
+    fraction = (amount.abs() % unit).cast(pl.String).str.zfill(scale)
+    sign = pl.when(amount < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return sign + whole + pl.when(scale > 0).then(pl.lit(".") + fraction).otherwise(pl.lit(""))
 
 
 def mark_billed(session: Session, *, ids: Sequence[str], now: datetime) -> None:
