@@ -23,7 +23,7 @@ import polars as pl
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, select
 
 from ossbss import bootstrap, usage
-from ossbss.kernel import Database, FixedClock
+from ossbss.kernel import Database, FixedClock, Period
 from ossbss.usage.cdr import import_file
 from ossbss.usage.models import UsageRecord
 
@@ -100,6 +100,31 @@ def reference(database: Database, path: Path) -> float:
     return seconds
 
 
+def rating_round_trip(database: Database, rows: int) -> tuple[float, float]:
+    """What the rater reads and writes around its own work: records/s for each."""
+    period = Period(START - timedelta(days=1), NOW)
+    began = time.perf_counter()
+    with database.unit_of_work(write=False) as session:
+        frame = usage.records_to_rate(session, period=period)
+    read_seconds = time.perf_counter() - began
+    assert frame.height == rows
+    rated = frame.select(
+        "id",
+        status=pl.lit("rated"),
+        amount=pl.col("duration_seconds") * 25,
+        scale=pl.lit(4, dtype=pl.Int64),
+        currency=pl.lit("EUR"),
+        price_id=pl.lit("price-voice"),
+        rated_quantity=pl.col("duration_seconds"),
+        reason=pl.lit(None, dtype=pl.String),
+    )
+    began = time.perf_counter()
+    with database.unit_of_work() as session:
+        usage.record_rating(session, rated=rated, now=NOW)
+    write_seconds = time.perf_counter() - began
+    return rows / read_seconds, rows / write_seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -130,6 +155,9 @@ def main() -> None:
         print(f"reference (polars read_csv + bare executemany): {ref:,.0f} records/s")
         print(f"CDR file -> stored usage (import_file):       {ours:,.0f} records/s")
         print(f"ratio to reference: {ours / ref:.2f}")
+        read_rate, write_rate = rating_round_trip(database, args.rows)
+        print(f"records_to_rate (read for the rater):         {read_rate:,.0f} records/s")
+        print(f"record_rating (write the rating back):        {write_rate:,.0f} records/s")
         database.dispose()
 
 

@@ -73,9 +73,12 @@ def _stage_table(session: Session, table: str, columns: Sequence[str]) -> str:
 
 def execute(session: Session, sql: str, params: Any = ()) -> int:
     """Run one driver-level statement; its rowcount."""
-    with driver(session).cursor() as cursor:
+    cursor = driver(session).cursor()
+    try:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+    finally:
+        cursor.close()
 
 
 def execute_many(session: Session, sql: str, rows: Sequence[Sequence[Any]]) -> int:

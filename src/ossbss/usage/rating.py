@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from ossbss.kernel.db import after_commit
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import Period, format_datetime
 from ossbss.tmf import PAGES, has_subscribers
-from ossbss.usage import bulk, domain, models
+from ossbss.usage import bulk, domain
 from ossbss.usage.ingest import notify_hub
 from ossbss.usage.resources import USAGE, USAGE_API
 
@@ -42,16 +42,52 @@ _ID_CHUNK = 900
 
 def records_to_rate(session: Session, *, period: Period, rerate: bool = False) -> pl.DataFrame:
     """Guided records that started in ``period`` (and, to re-rate, rated/rerated ones);
-    billed records never."""
-    table = models.UsageRecord
+    billed records never. Read through the driver into Polars (a million rows would spend
+    seconds in per-row result processing otherwise): timestamps travel as text and are
+    parsed column-wise."""
     statuses = [domain.GUIDED, *((domain.RATED, domain.RERATED) if rerate else ())]
-    query = select(*(table.__table__.c[name] for name in TO_RATE_SCHEMA)).where(
-        table.status.in_(statuses), table.started_at >= period.start
+    sqlite = bulk.is_sqlite(session)
+    names = list(TO_RATE_SCHEMA)
+    text_schema = {**TO_RATE_SCHEMA, "started_at": pl.String}
+    if sqlite:
+        selected = ", ".join(names)
+        marks = ", ".join("?" for _ in statuses)
+        sql = (
+            f"SELECT {selected} FROM usage_record WHERE status IN ({marks}) "
+            "AND started_at >= ?" + (" AND started_at < ?" if period.end else "") + " ORDER BY pk"
+        )
+        params = [*statuses, bulk.timestamp(True, period.start)]
+        if period.end:
+            params.append(bulk.timestamp(True, period.end))
+        cursor = bulk.driver(session).cursor()
+        try:
+            cursor.execute(sql, params)
+            frame = pl.DataFrame(cursor.fetchall(), schema=text_schema, orient="row")
+        finally:
+            cursor.close()
+    else:
+        selected = ", ".join(
+            "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+            if name == "started_at"
+            else name
+            for name in names
+        )
+        listed = ", ".join(f"'{status}'" for status in statuses)  # our constants, not input
+        bounds = [period.start.isoformat()]
+        where = f"status IN ({listed}) AND started_at >= '{bounds[0]}'::timestamptz"
+        if period.end:
+            where += f" AND started_at < '{period.end.isoformat()}'::timestamptz"
+        sql = f"COPY (SELECT {selected} FROM usage_record WHERE {where} ORDER BY pk) TO STDOUT"
+        buffer = bytearray()
+        with bulk.driver(session).cursor() as cursor, cursor.copy(sql + " (FORMAT csv)") as copy:
+            for block in copy:
+                buffer += block
+        frame = pl.read_csv(bytes(buffer), has_header=False, new_columns=names, schema=text_schema)
+    return frame.with_columns(
+        pl.col("started_at")
+        .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+        .dt.replace_time_zone("UTC")
     )
-    if period.end is not None:
-        query = query.where(table.started_at < period.end)
-    rows = session.execute(query.order_by(table.pk)).all()
-    return pl.DataFrame(rows, schema=TO_RATE_SCHEMA, orient="row")
 
 
 def record_rating(session: Session, *, rated: pl.DataFrame, now: datetime) -> None:
