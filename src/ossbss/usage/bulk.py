@@ -42,6 +42,7 @@ def stage(
     ):
         for row in rows:
             copy.write_row(row)
+    analyse(session, name)
     return name
 
 
@@ -56,7 +57,15 @@ def stage_frame(session: Session, table: str, frame: pl.DataFrame) -> str:
         cursor.copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as copy,
     ):
         copy.write(frame.write_csv(include_header=False))
+    analyse(session, name)
     return name
+
+
+def analyse(session: Session, name: str) -> None:
+    """Statistics for a freshly filled staging table: without them the planner guesses its
+    size and may join it row by row."""
+    with driver(session).cursor() as cursor:
+        cursor.execute(f"ANALYZE {name}")
 
 
 def _stage_table(session: Session, table: str, columns: Sequence[str]) -> str:
