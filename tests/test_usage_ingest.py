@@ -355,3 +355,62 @@ def test_amounts_become_exact_decimal_text() -> None:
     )
     values = frame.select(decimal_text(pl.col("amount"), pl.col("scale")).alias("v"))["v"]
     assert values.to_list() == ["1.2345", "-0.05", "7", "100000000000.0001", None]
+
+
+EDGE_CASES = [
+    call("ok"),
+    call("naive-ish", started_at=T0.replace(microsecond=123456)),
+    call("", subscriber="x"),
+    call("k" * 256),
+    call("fax", kind="fax"),
+    call("quote", kind="it's"),
+    call("nosub", subscriber=""),
+    call("longsub", subscriber="s" * 129),
+    call("future", started_at=T0 + timedelta(days=400)),
+    call("neg-up", kind="data", bytes_up=-1),
+    call("neg-ev", kind="sms", events=-2),
+    call("long-call", duration_seconds=31 * 86400 + 1),
+    call("huge", kind="data", bytes_down=10**13 + 1),
+    call("many", kind="sms", events=10**6 + 1),
+    call("dest", destination="9" * 65),
+    call("data", kind="data", bytes_up=1, bytes_down=2, duration_seconds=0, destination=None),
+    call("sms", kind="sms", events=1, duration_seconds=0, destination="", source_ref=""),
+    call("esc", subscriber='a"b\\c\u00e9', destination="+31 20", source_ref=None),
+]
+
+
+def test_the_small_and_the_bulk_paths_apply_the_same_rules_and_documents() -> None:
+    from dataclasses import astuple
+
+    import orjson
+
+    from ossbss.usage import domain, frames
+
+    now = datetime(2026, 1, 15, tzinfo=UTC)
+    frame = pl.DataFrame(
+        [astuple(record) for record in EDGE_CASES], schema=frames.INPUT_SCHEMA, orient="row"
+    )
+    checked = frames.with_problems(frame, now)
+    bulk = list(zip(checked["problem_field"].to_list(), checked["problem"].to_list(), strict=True))
+    small = [domain.problem_at(record, now) or (None, None) for record in EDGE_CASES]
+    assert bulk == small
+    assert sum(field is None for field, _ in small) == 5
+    for status, customer in (("guided", "cust-1"), ("received", None)):
+        resolved = frame.with_columns(
+            status=pl.lit(status), customer_id=pl.lit(customer, dtype=pl.String)
+        )
+        documents = [orjson.loads(text) for text in frames.documents(resolved)]
+        assert documents == [domain.document(r, status, customer) for r in EDGE_CASES]
+
+
+def test_a_large_batch_counts_like_a_small_one(platform: bootstrap.Platform) -> None:
+    register(platform, "31612345678")
+    records = [call(f"big-{n % 90}") for n in range(100)]  # 10 duplicates
+    records += [call("bad", duration_seconds=-1), call("stranger", subscriber="nobody")]
+    report = ingest(platform, records)
+    assert (report.accepted, report.duplicates, report.suspended, report.rejected) == (
+        90,
+        10,
+        1,
+        1,
+    )

@@ -4,12 +4,10 @@ through ingestion (the same rules as files and RADIUS)."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
 import orjson
-import polars as pl
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +15,7 @@ from sqlalchemy.orm import Session
 from ossbss.kernel.errors import Conflict, InvalidInput, UnsupportedMediaType
 from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import Document, Edge, get_resource, json_response, tmf_router
-from ossbss.usage import domain, frames, models
+from ossbss.usage import domain, models
 from ossbss.usage.domain import UsageInput
 from ossbss.usage.ingest import ingest
 from ossbss.usage.resources import RESOURCES, USAGE, USAGE_API, ensure_specifications
@@ -85,7 +83,7 @@ def create_usage(session: Session, *, payload: Any, now: datetime) -> Document:
     """One record posted by a client: spec-checked, then ingested like any other. A bad
     record is refused (naming the field), a duplicate is a conflict naming the original."""
     record = usage_input(payload)
-    found = problem_of(record, now)
+    found = domain.problem_at(record, now)
     if found:
         field, reason = found
         raise InvalidInput("Invalid usage", field=FIELDS[field], detail=reason)
@@ -100,15 +98,6 @@ def create_usage(session: Session, *, payload: Any, now: datetime) -> Document:
             detail=f"record key {record.record_key} is usage {existing}",
         )
     return get_resource(session, resource=USAGE, resource_id=existing)
-
-
-def problem_of(record: UsageInput, now: datetime) -> tuple[str, str] | None:
-    """The same rules ingestion applies (frames.rules), for one record: (field, why)."""
-    frame = pl.DataFrame([astuple(record)], schema=frames.INPUT_SCHEMA, orient="row")
-    checked = frames.with_problems(frame, now).row(0, named=True)
-    if checked["problem"] is None:
-        return None
-    return str(checked["problem_field"]), str(checked["problem"])
 
 
 def usage_input(payload: Any) -> UsageInput:

@@ -57,7 +57,7 @@ def col(name: str) -> pl.Expr:
 
 def rules(now: datetime) -> list[tuple[str, pl.Expr, pl.Expr]]:
     """(field, broken-when, reason) in the order they are checked: the first that applies is
-    the record's problem (the API asks the same of its one record)."""
+    the record's problem (domain.problem_at is the same rules for one record; a test compares)."""
     latest = now + domain.CLOCK_SKEW
     max_seconds = int(domain.MAX_DURATION.total_seconds())
     checks: list[tuple[str, pl.Expr, pl.Expr]] = [

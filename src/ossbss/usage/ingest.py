@@ -9,10 +9,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, astuple
 from datetime import datetime
+from typing import Any
 
 import orjson
 import polars as pl
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ossbss.events.usage import UsageIngested
@@ -49,8 +52,17 @@ COLUMNS = (
 _LOOKUP_CHUNK = 900
 
 
+# Below this many records the per-record Python path is faster than Polars' fixed cost per
+# call (~20 ms); RADIUS packets and API posts come one or a few at a time.
+SMALL_BATCH = 64
+
+
 def ingest(session: Session, *, records: Sequence[UsageInput], now: datetime) -> IngestReport:
-    """Store what is sane and new; quarantine the rest with its reason. Never commits."""
+    """Store what is sane and new; quarantine the rest with its reason. Never commits.
+    Small batches go record by record, large ones column-wise (usage/frames.py); both apply
+    the same rules and build the same documents (tests/test_usage_ingest.py compares them)."""
+    if len(records) <= SMALL_BATCH:
+        return _ingest_small(session, records, now)
     naive = [record for record in records if record.started_at.tzinfo is None]
     for record in naive:
         quarantine(
@@ -65,6 +77,103 @@ def ingest(session: Session, *, records: Sequence[UsageInput], now: datetime) ->
     frame = pl.DataFrame(aware, schema=frames.INPUT_SCHEMA, orient="row")
     report = ingest_frame(session, frame=frame, now=now)
     return report + IngestReport(accepted=0, duplicates=0, suspended=0, rejected=len(naive))
+
+
+def _ingest_small(session: Session, records: Sequence[UsageInput], now: datetime) -> IngestReport:
+    good: list[UsageInput] = []
+    for record in records:
+        found = domain.problem_at(record, now)
+        if found is None:
+            good.append(record)
+        else:
+            quarantine(
+                session,
+                source=record.source,
+                source_ref=record.source_ref,
+                raw=_raw(record),
+                reason=found[1],
+                now=now,
+            )
+    identities = identities_of(session, {record.subscriber for record in good})
+    ids = iter(time_ordered_ids(len(good)))
+    rows: dict[str, list[dict[str, Any]]] = {domain.GUIDED: [], domain.RECEIVED: []}
+    for record in good:
+        subscriber = domain.resolve(identities.get(record.subscriber, ()), record.started_at)
+        status = domain.GUIDED if subscriber else domain.RECEIVED
+        customer_id = subscriber.customer_id if subscriber else None
+        rows[status].append(
+            {
+                "id": next(ids),
+                "record_key": record.record_key,
+                "kind": record.kind,
+                "subscriber": record.subscriber,
+                "started_at": record.started_at,
+                "duration_seconds": record.duration_seconds,
+                "bytes_up": record.bytes_up,
+                "bytes_down": record.bytes_down,
+                "events": record.events,
+                "destination": record.destination,
+                "source": record.source,
+                "source_ref": record.source_ref[:255] if record.source_ref else record.source_ref,
+                "status": status,
+                "reason": None if subscriber else domain.UNKNOWN_SUBSCRIBER,
+                "product_id": subscriber.product_id if subscriber else None,
+                "billing_account_id": subscriber.billing_account_id if subscriber else None,
+                "offering_id": subscriber.offering_id if subscriber else None,
+                "customer_id": customer_id,
+                "body": domain.document(record, status, customer_id),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    stored = {status: _insert_values(session, values) for status, values in rows.items()}
+    report = IngestReport(
+        accepted=stored[domain.GUIDED],
+        duplicates=len(good) - stored[domain.GUIDED] - stored[domain.RECEIVED],
+        suspended=stored[domain.RECEIVED],
+        rejected=len(records) - len(good),
+    )
+    ids_written = [row["id"] for values in rows.values() for row in values]
+    sources = {record.source for record in records}
+    inserted = stored[domain.GUIDED] + stored[domain.RECEIVED]
+    _after_ingest(session, report, ids_written, inserted, now, sources)
+    return report
+
+
+def _insert_values(session: Session, values: list[dict[str, Any]]) -> int:
+    """One multi-row INSERT .. ON CONFLICT (record_key) DO NOTHING; how many went in."""
+    if not values:
+        return 0
+    dialect_insert = sqlite_insert if bulk.is_sqlite(session) else postgresql_insert
+    statement = dialect_insert(models.UsageRecord).values(values)
+    result = session.execute(statement.on_conflict_do_nothing(index_elements=["record_key"]))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _after_ingest(
+    session: Session,
+    report: IngestReport,
+    ids: list[str],
+    inserted: int,
+    now: datetime,
+    sources: set[str],
+) -> None:
+    if inserted:
+        after_commit(session, lambda: PAGES.forget(USAGE.name))
+        notify_hub(session, ids, "Create", now)
+    if report.total:
+        publish(
+            session,
+            UsageIngested(
+                source=next(iter(sources)) if len(sources) == 1 else "mixed",
+                accepted=report.accepted,
+                duplicates=report.duplicates,
+                suspended=report.suspended,
+                rejected=report.rejected,
+                occurred_at=now,
+            ),
+            now=now,
+        )
 
 
 def ingest_frame(session: Session, *, frame: pl.DataFrame, now: datetime) -> IngestReport:
@@ -105,23 +214,14 @@ def ingest_frame(session: Session, *, frame: pl.DataFrame, now: datetime) -> Ing
         suspended=stored_suspended,
         rejected=bad.height,
     )
-    if stored_guided or stored_suspended:
-        after_commit(session, lambda: PAGES.forget(USAGE.name))
-        notify_hub(session, rows["id"].to_list(), "Create", now)
-    if report.total:
-        sources = frame["source"].unique().to_list() if frame.height else []
-        publish(
-            session,
-            UsageIngested(
-                source=str(sources[0]) if len(sources) == 1 else "mixed",
-                accepted=report.accepted,
-                duplicates=report.duplicates,
-                suspended=report.suspended,
-                rejected=report.rejected,
-                occurred_at=now,
-            ),
-            now=now,
-        )
+    _after_ingest(
+        session,
+        report,
+        rows["id"].to_list(),
+        stored_guided + stored_suspended,
+        now,
+        set(frame["source"].unique().to_list()) if frame.height else set(),
+    )
     return report
 
 
