@@ -146,8 +146,13 @@ def _insert_values(session: Session, values: list[dict[str, Any]]) -> int:
         return 0
     dialect_insert = sqlite_insert if bulk.is_sqlite(session) else postgresql_insert
     statement = dialect_insert(models.UsageRecord).values(values)
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["record_key"]))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING counts what went in on both engines (rowcount is -1 here on psycopg).
+    inserted = session.execute(
+        statement.on_conflict_do_nothing(index_elements=["record_key"]).returning(
+            models.UsageRecord.pk
+        )
+    )
+    return len(inserted.all())
 
 
 def _after_ingest(
