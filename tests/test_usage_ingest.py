@@ -233,6 +233,10 @@ def test_post_ingests_one_record_with_the_same_rules(client: TestClient, clock: 
     assert written_off.status_code == 200
     assert written_off.json()["status"] == "rejected"
     assert client.patch(document["href"], json={"usageType": "voice"}).status_code == 400
+    for odd in ("2026-01-10T23:59:60Z", "0001-01-01T00:00:00+01:00"):
+        dated = client.post(USAGE, json={**body, "usageDate": odd})
+        assert dated.status_code == 400, dated.text
+        assert dated.json()["message"].startswith("usageDate")
     nul = client.post(USAGE, json={**body, "description": "a\u0000b"})
     assert nul.status_code == 400
     text = client.post(USAGE, content=b"{}", headers={"Content-Type": "text/plain"})

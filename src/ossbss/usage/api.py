@@ -140,7 +140,7 @@ def usage_input(payload: Any) -> UsageInput:
         or "api:" + hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest(),
         kind=str(kind),
         subscriber=subscriber,
-        started_at=parse_datetime(str(payload["usageDate"])),
+        started_at=_usage_date(payload["usageDate"]),
         destination=str(destination) if destination is not None else None,
         duration_seconds=numbers["duration_seconds"],
         bytes_up=numbers["bytes_up"],
@@ -151,6 +151,15 @@ def usage_input(payload: Any) -> UsageInput:
 
 
 INT64_MAX = 2**63 - 1
+
+
+def _usage_date(value: Any) -> datetime:
+    try:
+        return parse_datetime(str(value))
+    except (ValueError, OverflowError):  # leap seconds, years at the edge of the calendar
+        raise InvalidInput(
+            "Invalid format", field="usageDate", detail="must be an ISO 8601 date-time"
+        ) from None
 
 
 def _integer(value: Any, name: str) -> int:
