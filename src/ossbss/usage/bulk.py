@@ -29,23 +29,6 @@ def timestamp(session_is_sqlite: bool, value: datetime) -> Any:
     return value
 
 
-def stage(
-    session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> str:
-    """PostgreSQL: COPY rows into a temporary table shaped like ``columns`` of ``table``;
-    returns its name. Emptied at commit, reused across chunks of a transaction."""
-    name = _stage_table(session, table, columns)
-    cols = ", ".join(columns)
-    with (
-        driver(session).cursor() as cursor,
-        cursor.copy(f"COPY {name} ({cols}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-    analyse(session, name)
-    return name
-
-
 def stage_frame(session: Session, table: str, frame: pl.DataFrame) -> str:
     """PostgreSQL: ``stage`` for a Polars frame, sent as one CSV stream (Polars writes it in
     Rust: no Python per row). Nulls go unquoted, empty strings quoted, as COPY expects."""

@@ -352,16 +352,3 @@ def _report_of(entry: models.CdrFile) -> IngestReport:
 
 def pending_files(directory: Path, pattern: str = "*.csv") -> list[Path]:
     return sorted(path for path in directory.glob(pattern) if path.is_file())
-
-
-def describe(report: FileReport) -> dict[str, Any]:
-    return {
-        "file": report.name,
-        "rows": report.rows,
-        "accepted": report.report.accepted,
-        "suspended": report.report.suspended,
-        "duplicates": report.report.duplicates,
-        "rejected": report.report.rejected,
-        "already_processed": report.already_processed,
-        "resumed_at": report.resumed_at,
-    }

@@ -10,7 +10,6 @@ from typing import Any
 from ossbss.kernel.time import format_datetime
 
 KINDS = frozenset({"data", "voice", "sms"})
-SOURCES = frozenset({"radius", "cdr", "api"})
 
 # TMF635 UsageStatusType, and what each means here (docs/rooms/usage.md).
 RECEIVED = "received"  # stored; with a reason it waits in suspense (unknown subscriber)
