@@ -25,6 +25,7 @@ from ossbss.kernel.settings import Settings
 from ossbss.kernel.time import (
     Clock,
     FixedClock,
+    OffsetClock,
     Period,
     SystemClock,
     ensure_utc,
@@ -41,6 +42,7 @@ __all__ = [
     "DomainError",
     "Event",
     "FixedClock",
+    "OffsetClock",
     "Forbidden",
     "HandlerRegistry",
     "InvalidInput",
