@@ -112,6 +112,7 @@ def build(
         poll_seconds=settings.dispatcher_poll_seconds,
         lease_seconds=settings.activation_lease_seconds,
     )
+    usage.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)

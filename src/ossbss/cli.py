@@ -18,6 +18,7 @@ from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import DomainError, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.provisioning.cli import config_app
+from ossbss.usage import cli as usage_cli
 
 app = typer.Typer(
     no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs."
@@ -46,6 +47,7 @@ def _platform() -> Iterator[bootstrap.Platform]:
 
 
 app.add_typer(inventory_cli.build_app(_platform), name="inventory")
+app.add_typer(usage_cli.build_app(_platform), name="usage")
 
 
 def _fail(exc: DomainError) -> None:
