@@ -9,7 +9,7 @@ from ossbss.catalog.decomposition import (
     characteristic_value,
 )
 from ossbss.catalog.domain import LIFECYCLE, LIFECYCLE_STATES
-from ossbss.catalog.pricing import OfferingPrice, Tier
+from ossbss.catalog.pricing import OfferingPrice
 from ossbss.catalog.resources import (
     CATALOG,
     CATALOG_API,
@@ -27,7 +27,19 @@ from ossbss.catalog.service import (
     offering_exists,
     offering_is_orderable,
     prices_for_offering,
+    usage_tariffs_for_offering,
 )
+from ossbss.catalog.tariff import (
+    FairUsage,
+    Increment,
+    RateTier,
+    Tariff,
+    TimeBand,
+    Zone,
+    parse_tariff,
+    select_tariff,
+)
+from ossbss.catalog.tiers import Tier
 
 __all__ = [
     "CATALOG",
@@ -41,11 +53,17 @@ __all__ = [
     "RESOURCES",
     "Amount",
     "CustomerFacingSpec",
+    "FairUsage",
+    "Increment",
     "OfferingPrice",
     "Parameter",
     "PriceAmount",
+    "RateTier",
     "ResourceFacingSpec",
+    "Tariff",
     "Tier",
+    "TimeBand",
+    "Zone",
     "characteristic_value",
     "decomposition_for",
     "get_offering",
@@ -53,6 +71,9 @@ __all__ = [
     "get_specification",
     "offering_exists",
     "offering_is_orderable",
+    "parse_tariff",
     "prices_for_offering",
     "router",
+    "select_tariff",
+    "usage_tariffs_for_offering",
 ]
