@@ -256,13 +256,12 @@ def _with_rejection(records: pl.LazyFrame) -> pl.LazyFrame:
 
 def _with_used_before(records: pl.LazyFrame, start: pl.DataFrame | None) -> pl.LazyFrame:
     """The rated quantity before each record in its (product, tariff, period)."""
-    order = [*KEYS, "started_at", "record_key"]
-    records = records.sort(order)
     if start is not None:
         earlier = start.lazy().select(*KEYS, pl.col("used_before").alias("_start"))
-        records = records.join(earlier, on=list(KEYS), how="left")
+        records = records.join(earlier, on=list(KEYS), how="left", maintain_order="left")
     else:
         records = records.with_columns(_start=pl.lit(0, pl.Int64))
+    records = records.sort([*KEYS, "started_at", "record_key"])
     quantity = pl.col("rated_quantity")
     before = pl.col("_start").fill_null(0) + quantity.cum_sum().over(KEYS) - quantity
     return records.with_columns(_used=before)

@@ -17,6 +17,7 @@ tariff earlier in the billing period (records ordered by ``(started_at, record_k
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -110,6 +111,19 @@ def rate_one(tariff: Tariff, record: UsageRecord, used_before: int) -> Rated:
         zone=None if zone is None else zone.name,
         reason=None,
     )
+
+
+def rate_sequence(
+    tariff: Tariff, records: Iterable[UsageRecord], used_before: int = 0
+) -> list[Rated]:
+    """Rate the records of one (product, tariff, billing period) in the model's order
+    (started_at, record_key), each after what the previous ones used. Returned in that order."""
+    rated = []
+    for record in sorted(records, key=lambda item: (item.started_at, item.record_key)):
+        result = rate_one(tariff, record, used_before)
+        used_before += result.rated_quantity
+        rated.append(result)
+    return rated
 
 
 def charge(tariff: Tariff, zone: Zone | None, used_before: int, quantity: int, percent: int) -> int:
