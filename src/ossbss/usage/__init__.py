@@ -2,6 +2,7 @@
 subscriber resolution and suspense, normalisation. The room's only door."""
 
 from ossbss.usage.api import router
+from ossbss.usage.counters import rated_quantities
 from ossbss.usage.domain import IngestReport, Subscriber, UsageInput
 from ossbss.usage.handlers import subscribe
 from ossbss.usage.ingest import ingest, quarantine
@@ -29,6 +30,7 @@ __all__ = [
     "ingest",
     "mark_billed",
     "quarantine",
+    "rated_quantities",
     "record_rating",
     "records_to_rate",
     "register_subscriber",
