@@ -54,17 +54,23 @@ class Answer:
 def create(session: Session, *, request: ChargingDataRequest, now: datetime) -> Answer:
     if not request.subscriber:
         raise bad_request("subscriberIdentifier is mandatory to open a charging session")
-    key = f"{request.consumer}|{request.charging_id}|{request.subscriber}|{request.sequence}"
-    done = session.scalars(select(ChargingSession).where(ChargingSession.create_key == key)).first()
-    if done is not None:  # a retransmitted create: the same session, the same answer
-        return Answer(201, done.last_response, done.ref)
+    ref = new_id()
+    # A retransmitted create is recognised by its chargingId (the PDU session's), which a
+    # consumer sends again unchanged; without one every create opens a new session.
+    key = ref
+    if request.charging_id:
+        key = f"{request.consumer}|{request.charging_id}|{request.subscriber}|{request.sequence}"
+        done = session.scalars(
+            select(ChargingSession).where(ChargingSession.create_key == key)
+        ).first()
+        if done is not None:  # the same session, the same answer
+            return Answer(201, done.last_response, done.ref)
     subscriber = _subscriber(session, request.subscriber, now)
     prepaid = _check_account(session, subscriber.billing_account_id)
     balances.lock_account(
         session, account_id=subscriber.billing_account_id, now=now, prepaid=prepaid
     )
     balances.release_expired(session, account_id=subscriber.billing_account_id, now=now)
-    ref = new_id()
     context = _Context(session, subscriber, prepaid, ref, now)
     units = [_charge(context, usage) for usage in request.usages]
     body = _response(request, units, now)
@@ -295,7 +301,7 @@ def _debit_used(context: _Context, kind: str, used: int, allowance: Bucket | Non
     context.session.add(
         BalanceAction(
             id=new_id(),
-            action="usage" if not context.prepaid else "unbilledUsage",
+            action="postpaidUsage" if not context.prepaid else "unbilledUsage",
             billing_account_id=context.subscriber.billing_account_id,
             bucket_id=None,
             amount=cost.minor if cost else rest,
