@@ -114,6 +114,11 @@ def build(
     )
     usage.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
+    charging.configure(
+        rating_groups=charging.parse_rating_groups(settings.charging_rating_groups),
+        low_balance_minor=settings.charging_low_balance_minor,
+        validity_seconds=settings.charging_validity_seconds,
+    )
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds
