@@ -85,7 +85,7 @@ def rate_period(
     rated = pl.concat(results)
     crossings = [] if rerate else allowance_crossings(rated, counted, tariffs)
     for crossing in crossings:
-        publish(session, crossing.event(now))
+        publish(session, crossing.event(now), now=now)
     return _summary(rated, len(crossings))
 
 
@@ -103,9 +103,7 @@ def _rate(
     rated = batch.rate_frame(priced, everything, used_before=counted)
     if rerate:
         rated = rated.with_columns(
-            status=pl.when(
-                (pl.col("status") == RATED) & pl.col("_was").is_in([RATED, RERATED])
-            )
+            status=pl.when((pl.col("status") == RATED) & pl.col("_was").is_in([RATED, RERATED]))
             .then(pl.lit(RERATED))
             .otherwise(pl.col("status"))
         )
@@ -279,7 +277,7 @@ def _tariffs(session: Session, offering_ids: Sequence[str]) -> dict[str, list[Ta
 
 def _summary(rated: pl.DataFrame, thresholds: int) -> RatingSummary:
     flat = rated.filter(pl.col("price_id").is_null()).height
-    money = rated.filter(pl.col("status") == RATED, pl.col("amount") != 0)
+    money = rated.filter(pl.col("status").is_in([RATED, RERATED]), pl.col("amount") != 0)
     amounts: dict[str, int] = {}
     for row in money.group_by("currency", "scale").agg(pl.col("amount").sum()).iter_rows():
         currency, scale, total = row

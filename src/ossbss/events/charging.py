@@ -18,7 +18,7 @@ class AllowanceThresholdReached(Event):
 
     product_id: str
     billing_account_id: str
-    bucket_id: str
+    bucket_id: str | None  # None when offline rating counted it (no bucket)
     kind: str
     percent: int
     policy: str

@@ -3,6 +3,7 @@ identifier (RADIUS username, MSISDN) is; a terminated product ends its identifie
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,20 +24,30 @@ ENDED = frozenset({"terminated", "pendingTerminate", "cancelled"})
 def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
     def on_finished(session: Session, event: ServiceOrderFinished) -> None:
         if event.state == "completed":
-            service_order_completed(session, product_id=event.product_id, now=event.occurred_at)
+            service_order_completed(
+                session,
+                product_id=event.product_id,
+                services=event.services,
+                now=event.occurred_at,
+            )
 
     registry.subscribe(ServiceOrderFinished, on_finished, name="usage.subscriber-identities")
 
 
-def service_order_completed(session: Session, *, product_id: str, now: datetime) -> int:
-    """Register (or end) the identifiers of a product; returns records recycled."""
+def service_order_completed(
+    session: Session, *, product_id: str, services: Sequence[str] = (), now: datetime
+) -> int:
+    """Register (or end) the identifiers of a product; returns records recycled. ``services``
+    are the ones the service order realised: ordering links them to the product in its own
+    reaction to the same event, which may run after this one."""
     try:
         product = product_inventory.get_product(session, product_id=product_id)
     except NotFound:
         return 0
-    services = [_service(session, ref) for ref in product.get("realizingService") or []]
+    linked = [str(ref.get("id")) for ref in product.get("realizingService") or []]
+    found = [_service(session, {"id": i}) for i in dict.fromkeys([*services, *linked])]
     if product.get("status") in ENDED or (
-        services and all(s is not None and s.get("state") == "terminated" for s in services)
+        found and all(s is not None and s.get("state") == "terminated" for s in found)
     ):
         end_product(session, product_id=product_id, valid_to=now)
         return 0
@@ -53,7 +64,7 @@ def service_order_completed(session: Session, *, product_id: str, now: datetime)
         None,
     )
     recycled = 0
-    for identifier in _identifiers(session, services):
+    for identifier in _identifiers(session, found):
         recycled += register_subscriber(
             session,
             identifier=identifier,
