@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from ordering_world import CATALOG, PRODUCTS, SERVICES, World, build, order_body, place
+from ordering_world import CATALOG, PRODUCTS, SERVICES, World, build, order_body, place, settle
 from ossbss import bootstrap, charging, usage
 from ossbss.kernel import FixedClock, OutboxMessage, Period
 from ossbss.tmf import characteristic_values
@@ -53,12 +53,17 @@ def _metered_world(client: TestClient) -> tuple[World, str]:
     return world, price["id"]
 
 
-def _username(client: TestClient, product_id: str) -> str:
+def _radius(client: TestClient, product_id: str) -> dict[str, str]:
+    """The characteristics of the product's RADIUS subscriber service."""
     product = client.get(f"{PRODUCTS}/{product_id}").json()
     cfs = client.get(f"{SERVICES}/{product['realizingService'][0]['id']}").json()
     rfs_id = next(s["id"] for s in cfs["supportingService"] if s["name"] == "radius-subscriber")
     rfs = client.get(f"{SERVICES}/{rfs_id}").json()
-    return characteristic_values(rfs["serviceCharacteristic"])["username"]
+    return characteristic_values(rfs["serviceCharacteristic"])
+
+
+def _username(client: TestClient, product_id: str) -> str:
+    return _radius(client, product_id)["username"]
 
 
 def _order(client: TestClient, platform: bootstrap.Platform, world: World) -> str:
@@ -143,6 +148,41 @@ def test_usage_is_rated_with_the_allowance_continued_across_runs(
     assert second.amounts == {"EUR": 15}
     assert _thresholds(platform) == [80, 100]
     assert _rate(platform).records == 0  # nothing left to rate
+
+
+def test_the_fair_usage_policy_throttles_at_100_percent_and_a_new_period_lifts_it(
+    client: TestClient, platform: bootstrap.Platform, clock: FixedClock
+) -> None:
+    world, _price_id = _metered_world(client)
+    product_id = _order(client, platform, world)
+    username = _username(client, product_id)
+    clock.advance(timedelta(days=10))
+    _ingest(platform, [_data(username, "a", 16, 120)])
+    _rate(platform)
+    settle(platform)
+    assert _download_rate(client, product_id) == "512"  # the price's fairUsage throttle
+
+    clock.advance(timedelta(days=30))  # February: a new allowance
+    february = usage.UsageInput(
+        record_key="b",
+        kind="data",
+        subscriber=username,
+        started_at=datetime(2026, 2, 2, tzinfo=UTC),
+        bytes_down=MB,
+    )
+    _ingest(platform, [february])
+    with platform.database.unit_of_work() as session:
+        charging.rate_period(
+            session,
+            period=Period(datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)),
+            now=platform.clock.now(),
+        )
+    settle(platform)
+    assert _download_rate(client, product_id) == "300000"
+
+
+def _download_rate(client: TestClient, product_id: str) -> str:
+    return _radius(client, product_id)["rateDownKbps"]
 
 
 def test_a_tariff_correction_is_applied_by_re_rating_the_period(

@@ -113,6 +113,7 @@ def build(
         lease_seconds=settings.activation_lease_seconds,
     )
     usage.subscribe(registry, clock)
+    provisioning.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
     charging.configure(
         rating_groups=charging.parse_rating_groups(settings.charging_rating_groups),

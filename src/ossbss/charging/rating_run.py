@@ -26,7 +26,7 @@ from ossbss import account, catalog, usage
 from ossbss.catalog import Tariff
 from ossbss.charging import batch
 from ossbss.charging.rating import RATED, REJECTED, divide_half_even
-from ossbss.events.charging import AllowanceThresholdReached
+from ossbss.events.charging import AllowanceRenewed, AllowanceThresholdReached
 from ossbss.kernel.money import minor_unit_exponent
 from ossbss.kernel.outbox import publish
 from ossbss.kernel.time import Period
@@ -86,6 +86,8 @@ def rate_period(
     crossings = [] if rerate else allowance_crossings(rated, counted, tariffs)
     for crossing in crossings:
         publish(session, crossing.event(now), now=now)
+    for renewal in [] if rerate else throttle_renewals(rated, counted, tariffs):
+        publish(session, renewal, now=now)
     return _summary(rated, len(crossings))
 
 
@@ -228,6 +230,8 @@ class Crossing:
             period_start=self.period_start,
             period_end=None,
             occurred_at=now,
+            throttle_down_kbps=fair_usage.throttle_down_kbps if fair_usage else None,
+            throttle_up_kbps=fair_usage.throttle_up_kbps if fair_usage else None,
         )
 
 
@@ -263,6 +267,34 @@ def allowance_crossings(
                     )
                 )
     return crossings
+
+
+def throttle_renewals(
+    rated: pl.DataFrame, counted: pl.DataFrame, tariffs: Mapping[str, Sequence[Tariff]]
+) -> list[AllowanceRenewed]:
+    """A product whose throttling allowance this run counts for the first time in a billing
+    period: its previous period's throttle (if any) ends."""
+    throttling = [
+        tariff.price_id
+        for group in tariffs.values()
+        for tariff in group
+        if tariff.fair_usage is not None and tariff.fair_usage.policy == "throttle"
+    ]
+    first = (
+        rated.filter(pl.col("status") == RATED, pl.col("price_id").is_in(throttling))
+        .join(counted, on=["product_id", "price_id", "period_start"], how="anti")
+        .group_by("product_id", "kind")
+        .agg(pl.col("period_start").max(), pl.col("started_at").max())
+    )
+    return [
+        AllowanceRenewed(
+            product_id=row["product_id"],
+            kind=row["kind"],
+            period_start=row["period_start"],
+            occurred_at=row["started_at"],
+        )
+        for row in first.iter_rows(named=True)
+    ]
 
 
 # --- the rest ----------------------------------------------------------------------------------

@@ -13,10 +13,18 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ossbss import inventory, product_inventory
+from ossbss.events.charging import AllowanceRenewed, AllowanceThresholdReached
+from ossbss.kernel import Clock, HandlerRegistry
 from ossbss.kernel.errors import NotFound
 from ossbss.provisioning.planning import cfs_references
 from ossbss.provisioning.resources import SERVICE_ORDER
-from ossbss.tmf import Document, characteristic_list, characteristic_values, create_resource
+from ossbss.tmf import (
+    Document,
+    characteristic_list,
+    characteristic_values,
+    create_resource,
+    trusted,
+)
 
 
 def set_throttle(
@@ -82,3 +90,45 @@ def _active_services(session: Session, product_id: str) -> list[Document]:
         if service.get("category") == "CFS" and service.get("state") == "active":
             services.append(service)
     return services
+
+
+def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
+    """Act on charging's fair-usage events: throttle at 100% of an allowance whose policy says
+    so, lift the throttle when a new allowance period starts."""
+
+    def on_threshold(session: Session, event: AllowanceThresholdReached) -> None:
+        terms = throttle_terms(event)
+        if terms is None:
+            return
+        with trusted():
+            set_throttle(
+                session,
+                product_id=event.product_id,
+                down_kbps=terms[0],
+                up_kbps=terms[1],
+                reason=f"{event.kind} allowance used up",
+                now=clock.now(),
+            )
+
+    def on_renewed(session: Session, event: AllowanceRenewed) -> None:
+        with trusted():
+            set_throttle(
+                session,
+                product_id=event.product_id,
+                down_kbps=None,
+                up_kbps=None,
+                reason=f"new {event.kind} allowance",
+                now=clock.now(),
+            )
+
+    registry.subscribe(AllowanceThresholdReached, on_threshold, name="provisioning.fair-usage")
+    registry.subscribe(AllowanceRenewed, on_renewed, name="provisioning.fair-usage-renewed")
+
+
+def throttle_terms(event: AllowanceThresholdReached) -> tuple[int, int] | None:
+    """The throttled (down, up) rates the event asks for, or None when it asks for none."""
+    if event.percent < 100 or event.policy != "throttle":
+        return None
+    if event.throttle_down_kbps is None or event.throttle_up_kbps is None:
+        return None
+    return event.throttle_down_kbps, event.throttle_up_kbps
