@@ -8,12 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from ordering_world import CATALOG, PRODUCTS, SERVICES, World, build, order_body, place, settle
-from ossbss import bootstrap, charging, usage
-from ossbss.kernel import FixedClock, OutboxMessage, Period
+from ossbss import bootstrap, charging, cli, usage
+from ossbss.charging.cli import parse_period
+from ossbss.kernel import FixedClock, InvalidInput, OutboxMessage, Period
+from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import characteristic_values
 from tmf_cases import create
 
@@ -224,3 +228,42 @@ def test_usage_without_a_usage_price_is_part_of_the_flat_rate(
     assert (summary.rated, summary.flat_rate, summary.amounts) == (1, 1, {})
     [record] = client.get(USAGE).json()
     assert record["status"] == "rated"
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("2026-01", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"),
+        ("2026-12", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z"),
+        ("2026-01-01/2026-01-16", "2026-01-01T00:00:00Z", "2026-01-16T00:00:00Z"),
+        ("2026-01-01T12:00:00Z/2026-01-02", "2026-01-01T12:00:00Z", "2026-01-02T00:00:00Z"),
+    ],
+)
+def test_the_rating_periods_the_cli_accepts(text: str, start: str, end: str) -> None:
+    assert parse_period(text) == Period(parse_datetime(start), parse_datetime(end))
+
+
+@pytest.mark.parametrize("text", ["2026-13", "January", "2026-02-01/2026-01-01", "x/y"])
+def test_a_period_the_cli_cannot_read_is_refused(text: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_period(text)
+    assert error.value.field == "period"
+
+
+def test_ossbss_rate_rates_the_period_and_prints_a_summary(
+    client: TestClient,
+    platform: bootstrap.Platform,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world, _price_id = _metered_world(client)
+    username = _username(client, _order(client, platform, world))
+    clock.advance(timedelta(days=10))
+    _ingest(platform, [_data(username, "a", 16, 150), _data(username, "b", 17, 1)])
+    monkeypatch.setenv("OSSBSS_DATABASE_URL", platform.settings.database_url)
+    result = CliRunner().invoke(cli.app, ["rate", "--period", "2026-01"])
+    assert result.exit_code == 0, result.output
+    assert "rated 2 of 2 records" in result.output
+    assert "EUR 0.51" in result.output
+    again = CliRunner().invoke(cli.app, ["rate", "--period", "2026-01"])
+    assert "rated 0 of 0 records" in again.output

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from ossbss import bootstrap, iam
+from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import DomainError, Settings
 from ossbss.lab.cli import lab_app
@@ -48,6 +49,7 @@ def _platform() -> Iterator[bootstrap.Platform]:
 
 app.add_typer(inventory_cli.build_app(_platform), name="inventory")
 app.add_typer(usage_cli.build_app(_platform), name="usage")
+app.command("rate")(charging_cli.rate_command(_platform))
 
 
 def _fail(exc: DomainError) -> None:

@@ -35,7 +35,8 @@ RERATED = "rerated"
 THRESHOLDS = (80, 100)
 _CHUNK_ACCOUNTS = 2_000
 
-Progress = Callable[[int], None]
+# Told (records rated in this step, records in the run) after each step.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +59,8 @@ def rate_period(
     rerate: bool = False,
     progress: Progress | None = None,
 ) -> RatingSummary:
-    """Rate (or re-rate) the records that started in ``period``; ``progress`` is told how
-    many records each step has rated."""
+    """Rate (or re-rate) the records that started in ``period``, in steps of a few thousand
+    accounts (one transaction: the caller's)."""
     # ``_was``: the status before this run (a re-rated record becomes "rerated").
     records = usage.records_to_rate(session, period=period, rerate=rerate).rename(
         {"status": "_was"}
@@ -81,7 +82,7 @@ def rate_period(
         usage.record_rating(session, rated=rated, now=now)
         results.append(rated)
         if progress is not None:
-            progress(chunk.height)
+            progress(chunk.height, records.height)
     rated = pl.concat(results)
     crossings = [] if rerate else allowance_crossings(rated, counted, tariffs)
     for crossing in crossings:
