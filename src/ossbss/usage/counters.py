@@ -1,16 +1,18 @@
-"""What rating has already counted: the rated quantities of a time window, so a run that rates
-new records continues each allowance and tier where the earlier runs left it."""
+"""Read models for rooms above: what rating has already counted in a time window (so a run
+continues each allowance and tier where earlier runs left it) and who is on the network."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from ossbss.kernel.time import Period
 from ossbss.usage import domain, models
+from ossbss.usage.domain import Identity, Subscriber
 
 COUNTED_SCHEMA: dict[str, Any] = {
     "id": pl.String,
@@ -34,3 +36,28 @@ def rated_quantities(session: Session, *, period: Period) -> pl.DataFrame:
     if period.end is not None:
         query = query.where(table.started_at < period.end)
     return pl.DataFrame(session.execute(query).all(), schema=COUNTED_SCHEMA, orient="row")
+
+
+def current_identities(session: Session, *, at: datetime) -> list[Identity]:
+    """Every identifier in use at ``at`` with its subscriber and since when (e.g. to generate
+    or reconcile usage for everyone on the network)."""
+    table = models.SubscriberIdentity
+    rows = session.scalars(
+        select(table)
+        .where(table.valid_from <= at, or_(table.valid_to.is_(None), table.valid_to > at))
+        .order_by(table.pk)
+    ).all()
+    return [
+        Identity(
+            subscriber=Subscriber(
+                identifier=row.identifier,
+                product_id=row.product_id,
+                billing_account_id=row.billing_account_id,
+                offering_id=row.offering_id,
+                customer_id=row.customer_id,
+            ),
+            valid_from=row.valid_from,
+            valid_to=row.valid_to,
+        )
+        for row in rows
+    ]
