@@ -1,22 +1,25 @@
 """Rating a whole frame of usage records with Polars: the model of ``rating`` (ADR 0014),
 column-wise, without a Python loop over records.
 
-- the tariff terms become small tables joined to the records (price, tiers as columns);
-- the allowance and the tiers read ``used_before``: a cumulative sum of the rated quantity per
-  (product, tariff, period), records ordered by (started_at, record_key);
-- the longest destination prefix: one join per prefix length, the longest match wins;
-- the time band: the start instant in the tariff's time zone -> minute of the week, joined
-  to a minute-of-week table of each banded tariff;
+- the tariff terms are small arrays indexed by the record's tariff number (``gather``, no join);
+- the allowance and the tiers read ``used_before``, a running sum of the rated quantity per
+  (product, tariff, period) in the order (started_at, record_key): one single-key sort of a
+  packed integer (group number, position in time) and a segmented cumulative sum;
+- the longest destination prefix: one dictionary lookup per prefix length, longest first;
+- the time band: the start instant in the tariff's time zone -> minute of the week, looked up
+  in a minute-of-week array per banded tariff;
 - amounts in Int128 (bytes x rate x percentage overflows Int64), rounded half-even once.
 
 ``rate_frame`` must give exactly what ``rate_one`` gives record by record (a property test and
-``bench/rating.py --check`` hold it to that).
+``bench/rating.py`` hold it to that).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 
@@ -39,6 +42,7 @@ OUTPUT = (
 )
 # Larger than any quantity a period can reach: the end of an open tier.
 OPEN_END = 2**62
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 _I128 = pl.Int128
 
 
@@ -56,17 +60,17 @@ def rate_frame(
     status, amount, scale, currency, rated_quantity, included_used, chargeable_quantity, band,
     zone and reason. A record whose price_id names no tariff is rejected, never dropped.
     """
-    by_id = {tariff.price_id: tariff for tariff in tariffs}
-    records = frame.lazy().with_row_index("_row")
-    records = records.join(_price_table(by_id), on="price_id", how="left")
-    records = _with_quantity(records)
-    records = _with_zone(records, by_id)
-    records = _with_rejection(records)
-    records = _with_used_before(records, used_before)
-    records = _with_band(records, by_id)
-    records = _with_amount(records, _tier_count(by_id))
+    table = _Table(tuple({tariff.price_id: tariff for tariff in tariffs}.values()))
+    records = frame.with_columns(_t=table.number(pl.col("price_id")))
+    records = records.with_columns(_quantity(table), _number=_destination())
+    records = records.with_columns(_zone=_zone(table))
+    records = records.with_columns(_zone_rate=_zone_rate(table))
+    records = records.with_columns(_rejection(table))
+    records = records.with_columns(_used=_used_before(records, used_before))
+    records = records.with_columns(_band_number=_band_number(table))
+    records = records.with_columns(_amount(table))
     columns = [*frame.columns, *(name for name in OUTPUT if name not in frame.columns)]
-    return records.sort("_row").select(columns).collect()
+    return records.select(columns)
 
 
 def assign_tariffs(
@@ -111,125 +115,128 @@ def assign_tariffs(
 
 
 # --- the tariff tables -----------------------------------------------------------------------
+# --- the tariff terms as arrays ----------------------------------------------------------------
 
 
-def _tier_count(by_id: Mapping[str, Tariff]) -> int:
-    return max((len(tariff.tiers) for tariff in by_id.values()), default=1) or 1
+@dataclass(frozen=True)
+class _Table:
+    """The tariffs as arrays indexed by a tariff number (its position)."""
 
+    tariffs: tuple[Tariff, ...]
 
-def _price_table(by_id: Mapping[str, Tariff]) -> pl.LazyFrame:
-    """One row per tariff; tiers as columns _from{k}, _to{k}, _rate{k} (a plain price is one
-    open tier, a missing tier is empty)."""
-    count = _tier_count(by_id)
-    rows = []
-    for tariff in by_id.values():
-        tiers = [(t.start, OPEN_END if t.end is None else t.end, t.rate) for t in tariff.tiers]
-        if not tiers:
-            tiers = [(0, OPEN_END, tariff.rate or 0)]
-        tiers += [(0, 0, 0)] * (count - len(tiers))
-        row = {
-            "price_id": tariff.price_id,
-            "_kind": tariff.kind,
-            "_currency": tariff.currency,
-            "_scale": tariff.scale,
-            "_denominator": tariff.denominator,
-            "_included": tariff.included,
-            "_first": tariff.increment.first,
-            "_next": tariff.increment.next,
-            "_zoned": bool(tariff.zones),
-        }
-        for index, (start, end, rate) in enumerate(tiers):
-            row |= {f"_from{index}": start, f"_to{index}": end, f"_rate{index}": rate}
-        rows.append(row)
-    schema: dict[str, pl.DataType] = {
-        "price_id": pl.String(),
-        "_kind": pl.String(),
-        "_currency": pl.String(),
-        "_scale": pl.Int64(),
-        "_denominator": pl.Int64(),
-        "_included": pl.Int64(),
-        "_first": pl.Int64(),
-        "_next": pl.Int64(),
-        "_zoned": pl.Boolean(),
-    }
-    for index in range(count):
-        schema |= {f"_from{index}": pl.Int64(), f"_to{index}": pl.Int64(), f"_rate{index}": _I128()}
-    return pl.LazyFrame(rows, schema=schema)
+    def number(self, price_id: pl.Expr) -> pl.Expr:
+        numbers = {tariff.price_id: index for index, tariff in enumerate(self.tariffs)}
+        return price_id.replace_strict(numbers, default=None, return_dtype=pl.UInt32)
+
+    def term(self, values: Sequence[Any], dtype: pl.DataType, index: str = "_t") -> pl.Expr:
+        """``values[record's tariff number]`` (null for an unknown tariff)."""
+        return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col(index))
+
+    def of(self, name: str, dtype: pl.DataType) -> pl.Expr:
+        return self.term([getattr(t, name) for t in self.tariffs], dtype)
+
+    @property
+    def tier_count(self) -> int:
+        return max((len(tariff.tiers) for tariff in self.tariffs), default=1) or 1
+
+    def tiers(self) -> list[tuple[pl.Expr, pl.Expr, pl.Expr]]:
+        """(start, end, rate) of tier k for each record; a plain price is one open tier, a
+        missing tier is empty."""
+        padded = []
+        for tariff in self.tariffs:
+            tiers = [(t.start, OPEN_END if t.end is None else t.end, t.rate) for t in tariff.tiers]
+            tiers = tiers or [(0, OPEN_END, tariff.rate or 0)]
+            padded.append(tiers + [(0, 0, 0)] * (self.tier_count - len(tiers)))
+        return [
+            (
+                self.term([tiers[k][0] for tiers in padded], pl.Int64()),
+                self.term([tiers[k][1] for tiers in padded], pl.Int64()),
+                self.term([tiers[k][2] for tiers in padded], _I128()),
+            )
+            for k in range(self.tier_count)
+        ]
 
 
 # --- quantity, zone, rejection -----------------------------------------------------------------
 
 
-def _with_quantity(records: pl.LazyFrame) -> pl.LazyFrame:
-    """Raw quantity of the record's kind, then rounded up to the billing increments."""
-    # A missing quantity counts as 0 (the input columns themselves are returned unchanged).
-    filled = records.with_columns(
-        pl.col(name).fill_null(0).cast(pl.Int64).alias(f"_{name}") for name in QUANTITIES
-    )
+def _filled(name: str) -> pl.Expr:
+    """A missing quantity counts as 0 (the input columns are returned unchanged)."""
+    return pl.col(name).fill_null(0).cast(pl.Int64)
+
+
+def _quantity(table: _Table) -> pl.Expr:
+    """Raw quantity of the record's kind, rounded up to the billing increments."""
     kind = pl.col("kind")
     raw = (
         pl.when(kind == "data")
-        .then(pl.col("_bytes_up") + pl.col("_bytes_down"))
+        .then(_filled("bytes_up") + _filled("bytes_down"))
         .when(kind == "voice")
-        .then(pl.col("_duration_seconds"))
-        .otherwise(pl.col("_events"))
+        .then(_filled("duration_seconds"))
+        .otherwise(_filled("events"))
     )
-    first, step = pl.col("_first"), pl.col("_next")
-    beyond = raw - first
+    first = table.term([t.increment.first for t in table.tariffs], pl.Int64())
+    step = table.term([t.increment.next for t in table.tariffs], pl.Int64())
     rounded = (
         pl.when(raw <= 0)
         .then(0)
         .when(raw <= first)
         .then(first)
-        .otherwise(first + (beyond + step - 1) // step * step)
+        .otherwise(first + (raw - first + step - 1) // step * step)
     )
-    return filled.with_columns(_quantity=rounded)
+    return rounded.alias("_quantity")
 
 
-def _with_zone(records: pl.LazyFrame, by_id: Mapping[str, Tariff]) -> pl.LazyFrame:
+def _destination() -> pl.Expr:
+    return (
+        pl.col("destination").cast(pl.String).fill_null("").str.strip_chars().str.strip_prefix("+")
+    )
+
+
+def _zone(table: _Table) -> pl.Expr:
     """The zone whose prefix is the longest start of the destination, across all zones."""
-    prefixes = [
-        (tariff.price_id, prefix, zone.name)
-        for tariff in by_id.values()
-        for zone in tariff.zones
-        for prefix in zone.prefixes
-    ]
-    number = pl.col("destination").fill_null("").str.strip_chars().str.strip_prefix("+")
-    records = records.with_columns(_number=number.cast(pl.String))
-    if not prefixes:
-        return records.with_columns(_zone=pl.lit(None, pl.String), _zone_rate=pl.lit(None, _I128))
-    table = pl.DataFrame(prefixes, schema=["price_id", "_prefix", "_zone"], orient="row")
-    lengths = sorted({len(prefix) for _, prefix, _ in prefixes}, reverse=True)
-    found = []
-    for length in lengths:
-        of_length = table.filter(pl.col("_prefix").str.len_chars() == length).lazy()
-        name = f"_zone{length}"
-        records = records.with_columns(_prefix=pl.col("_number").str.slice(0, length)).join(
-            of_length.rename({"_zone": name}), on=["price_id", "_prefix"], how="left"
+    per_tariff = []
+    for index, tariff in enumerate(table.tariffs):
+        owner = {prefix: zone.name for zone in tariff.zones for prefix in zone.prefixes}
+        lengths = sorted({len(prefix) for prefix in owner}, reverse=True)
+        lookups = [
+            pl.col("_number")
+            .str.slice(0, length)
+            .replace_strict(
+                {p: name for p, name in owner.items() if len(p) == length},
+                default=None,
+                return_dtype=pl.String,
+            )
+            for length in lengths
+        ]
+        if lookups:
+            per_tariff.append(pl.when(pl.col("_t") == index).then(pl.coalesce(lookups)))
+    return pl.coalesce(per_tariff) if per_tariff else pl.lit(None, pl.String)
+
+
+def _zone_rate(table: _Table) -> pl.Expr:
+    per_tariff = [
+        pl.when(pl.col("_t") == index).then(
+            pl.col("_zone").replace_strict(
+                {zone.name: zone.rate for zone in tariff.zones}, default=None, return_dtype=_I128
+            )
         )
-        found.append(pl.col(name))
-    records = records.with_columns(_zone=pl.coalesce(found)).drop(
-        "_prefix", *(f"_zone{length}" for length in lengths)
-    )
-    rates = pl.LazyFrame(
-        [
-            (tariff.price_id, zone.name, zone.rate)
-            for tariff in by_id.values()
-            for zone in tariff.zones
-        ],
-        schema={"price_id": pl.String, "_zone": pl.String, "_zone_rate": _I128},
-        orient="row",
-    )
-    return records.join(rates, on=["price_id", "_zone"], how="left")
+        for index, tariff in enumerate(table.tariffs)
+        if tariff.zones
+    ]
+    return pl.coalesce(per_tariff) if per_tariff else pl.lit(None, _I128)
 
 
-def _with_rejection(records: pl.LazyFrame) -> pl.LazyFrame:
+def _rejection(table: _Table) -> list[pl.Expr]:
     """The same reasons, in the same order, as ``rating.rejection``."""
-    kind, tariff_kind = pl.col("kind"), pl.col("_kind")
-    zoned = pl.col("_zoned")
-    negative = pl.min_horizontal(f"_{name}" for name in QUANTITIES) < 0
+    kind = pl.col("kind")
+    tariff_kind = table.of("kind", pl.String())
+    zoned = table.term([bool(t.zones) for t in table.tariffs], pl.Boolean())
+    negative = pl.min_horizontal(_filled(name) for name in QUANTITIES) < 0
+    unknown = pl.col("_t").is_null()
+    early = unknown | (kind != tariff_kind) | negative
     reason = (
-        pl.when(tariff_kind.is_null())
+        pl.when(unknown)
         .then(pl.format("no tariff {}", pl.col("price_id")))
         .when(kind != tariff_kind)
         .then(pl.format("a {} record cannot be rated by a {} tariff", kind, tariff_kind))
@@ -240,108 +247,149 @@ def _with_rejection(records: pl.LazyFrame) -> pl.LazyFrame:
         .when(zoned & pl.col("_zone_rate").is_null())
         .then(pl.format("no price for zone {}", pl.col("_zone")))
     )
-    rated = reason.is_null()
-    # A record rejected before its zone was looked at names no zone (as rate_one).
-    early = tariff_kind.is_null() | (kind != tariff_kind) | negative
-    return records.with_columns(
-        reason=reason,
-        status=pl.when(rated).then(pl.lit(RATED)).otherwise(pl.lit(REJECTED)),
-        zone=pl.when(early).then(None).otherwise(pl.col("_zone")),
-        rated_quantity=pl.when(rated).then(pl.col("_quantity")).otherwise(0),
+    rated = ~early & ~(zoned & pl.col("_zone_rate").is_null())
+    return [
+        reason.alias("reason"),
+        pl.when(rated).then(pl.lit(RATED)).otherwise(pl.lit(REJECTED)).alias("status"),
+        # A record rejected before its zone was looked at names no zone (as rate_one).
+        pl.when(early).then(None).otherwise(pl.col("_zone")).alias("zone"),
+        pl.when(rated).then(pl.col("_quantity")).otherwise(0).alias("rated_quantity"),
+    ]
+
+
+# --- allowance ---------------------------------------------------------------------------------
+
+
+def _used_before(records: pl.DataFrame, start: pl.DataFrame | None) -> pl.Series:
+    """The rated quantity before each record in its (product, tariff, period), in the order
+    (started_at, record_key). A multi-column sort is slow, so: the time order first (one
+    integer sort, ties re-sorted by record_key), then one sort of a packed integer
+    (group number << 32 | position in time), a cumulative sum, minus each group's start."""
+    count = records.height
+    if count == 0:
+        return pl.Series("_used", [], pl.Int64)
+    position = _time_position(records)
+    group = records.select(pl.struct(*KEYS).hash().rank("dense").cast(pl.UInt64) - 1).to_series()
+    packed = group * 2**32 + position.cast(pl.UInt64)
+    order = packed.arg_sort()
+    quantity = records["rated_quantity"].gather(order)
+    sorted_group = group.gather(order)
+    keys = records.select(KEYS)[order]
+    _check_no_collision(keys, sorted_group)
+    total = quantity.cum_sum()
+    new_group = (sorted_group != sorted_group.shift(1)).fill_null(True)
+    frame = pl.DataFrame({"total": total, "quantity": quantity, "new": new_group})
+    before = frame.select(
+        pl.col("total")
+        - pl.col("quantity")
+        - pl.when(pl.col("new")).then(pl.col("total") - pl.col("quantity")).forward_fill()
+    ).to_series()
+    used = pl.zeros(count, pl.Int64, eager=True).scatter(order, before)
+    if start is not None:
+        earlier = records.select(KEYS).join(
+            start.select(*KEYS, "used_before"), on=list(KEYS), how="left", maintain_order="left"
+        )
+        used = used + earlier["used_before"].fill_null(0)
+    return used.alias("_used")
+
+
+def _time_position(records: pl.DataFrame) -> pl.Series:
+    """Each record's rank in the order (started_at, record_key)."""
+    by_time = records["started_at"].arg_sort()
+    instants = records["started_at"].gather(by_time)
+    tied = (instants == instants.shift(1)).fill_null(False) | (
+        instants == instants.shift(-1)
+    ).fill_null(False)
+    if tied.any():
+        # Records starting at the same instant: their slots, re-sorted by record_key.
+        slots = tied.arg_true()
+        rows = by_time.gather(slots)
+        subset = records.select("started_at", "record_key")[rows].with_columns(_row=rows)
+        by_time = by_time.scatter(slots, subset.sort("started_at", "record_key")["_row"])
+    return pl.zeros(records.height, pl.UInt32, eager=True).scatter(
+        by_time, pl.int_range(records.height, eager=True, dtype=pl.UInt32)
     )
 
 
-# --- allowance, band, amount -------------------------------------------------------------------
+def _check_no_collision(keys: pl.DataFrame, group: pl.Series) -> None:
+    """The group number comes from a 64-bit hash: two different keys in one group would
+    share an allowance. Practically impossible; checked anyway (sorted, so neighbours)."""
+    same_group = pl.col("_group") == pl.col("_group").shift(1)
+    differs = pl.any_horizontal(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in KEYS)
+    collided = keys.with_columns(_group=group).select((same_group & differs).any()).item()
+    if collided:
+        raise RuntimeError("hash collision between rating groups; rate this batch in parts")
 
 
-def _with_used_before(records: pl.LazyFrame, start: pl.DataFrame | None) -> pl.LazyFrame:
-    """The rated quantity before each record in its (product, tariff, period)."""
-    if start is not None:
-        earlier = start.lazy().select(*KEYS, pl.col("used_before").alias("_start"))
-        records = records.join(earlier, on=list(KEYS), how="left", maintain_order="left")
-    else:
-        records = records.with_columns(_start=pl.lit(0, pl.Int64))
-    records = records.sort([*KEYS, "started_at", "record_key"])
-    quantity = pl.col("rated_quantity")
-    before = pl.col("_start").fill_null(0) + quantity.cum_sum().over(KEYS) - quantity
-    return records.with_columns(_used=before)
+# --- band, amount ------------------------------------------------------------------------------
 
 
-def _with_band(records: pl.LazyFrame, by_id: Mapping[str, Tariff]) -> pl.LazyFrame:
-    """The band of the start instant's local minute of the week in the tariff's time zone."""
-    banded = [tariff for tariff in by_id.values() if tariff.bands]
+def _band_number(table: _Table) -> pl.Expr:
+    """Index into the bands of all tariffs, of the band the record starts in (null: none)."""
+    banded = [index for index, tariff in enumerate(table.tariffs) if tariff.bands]
     if not banded:
-        return records.with_columns(band=pl.lit(None, pl.String), _percent=FULL_PERCENT)
+        return pl.lit(None, pl.UInt32)
     per_zone = []
-    for zone in sorted({tariff.time_zone for tariff in banded}):
+    for zone in sorted({table.tariffs[index].time_zone for index in banded}):
         local = pl.col("started_at").dt.convert_time_zone(zone)
         minute = (
             (local.dt.weekday().cast(pl.Int64) - 1) * MINUTES_PER_DAY
             + local.dt.hour().cast(pl.Int64) * 60
             + local.dt.minute().cast(pl.Int64)
         )
-        in_zone = pl.col("price_id").is_in([t.price_id for t in banded if t.time_zone == zone])
-        per_zone.append(pl.when(in_zone).then(minute))
-    records = records.with_columns(_minute=pl.coalesce(per_zone))
-    return records.join(_band_table(banded), on=["price_id", "_minute"], how="left").with_columns(
-        pl.col("_percent").fill_null(FULL_PERCENT)
-    )
+        numbers = [i for i in banded if table.tariffs[i].time_zone == zone]
+        per_zone.append(pl.when(pl.col("_t").is_in(numbers)).then(minute))
+    # One week of minutes per banded tariff: the band number at each minute.
+    slot = [banded.index(i) if i in banded else None for i in range(len(table.tariffs))]
+    week: list[int | None] = []
+    for index in banded:
+        minutes: list[int | None] = [None] * MINUTES_PER_WEEK
+        for band in table.tariffs[index].bands:
+            number = _band_names(table).index((index, band.name))
+            for day in band.weekdays:
+                start = day * MINUTES_PER_DAY
+                span = range(start + band.start_minute, start + band.end_minute)
+                minutes[span.start : span.stop] = [number] * len(span)
+        week += minutes
+    offset = table.term(slot, pl.Int64()) * MINUTES_PER_WEEK + pl.coalesce(per_zone)
+    return pl.lit(pl.Series(week, dtype=pl.UInt32)).gather(offset)
 
 
-def _band_table(banded: Sequence[Tariff]) -> pl.LazyFrame:
-    price_ids, minutes, names, percents = [], [], [], []
-    for tariff in banded:
-        for band in tariff.bands:
-            for day in sorted(band.weekdays):
-                span = range(
-                    day * MINUTES_PER_DAY + band.start_minute,
-                    day * MINUTES_PER_DAY + band.end_minute,
-                )
-                price_ids += [tariff.price_id] * len(span)
-                minutes += list(span)
-                names += [band.name] * len(span)
-                percents += [band.percent] * len(span)
-    return pl.LazyFrame(
-        {"price_id": price_ids, "_minute": minutes, "band": names, "_percent": percents},
-        schema={
-            "price_id": pl.String,
-            "_minute": pl.Int64,
-            "band": pl.String,
-            "_percent": pl.Int64,
-        },
-    )
+def _band_names(table: _Table) -> list[tuple[int, str]]:
+    return [(i, band.name) for i, tariff in enumerate(table.tariffs) for band in tariff.bands]
 
 
-def _with_amount(records: pl.LazyFrame, tier_count: int) -> pl.LazyFrame:
-    quantity, used, included = pl.col("rated_quantity"), pl.col("_used"), pl.col("_included")
+def _amount(table: _Table) -> list[pl.Expr]:
+    quantity, used = pl.col("rated_quantity"), pl.col("_used")
+    included = table.of("included", pl.Int64())
     rated = pl.col("status") == RATED
     included_used = pl.min_horizontal(quantity, pl.max_horizontal(included - used, 0))
     start = pl.max_horizontal(used - included, 0)
     end = pl.max_horizontal(used + quantity - included, 0)
     tiers = [
-        pl.max_horizontal(
-            pl.min_horizontal(end, pl.col(f"_to{k}"))
-            - pl.max_horizontal(start, pl.col(f"_from{k}")),
-            0,
-        ).cast(_I128)
-        * pl.col(f"_rate{k}")
-        for k in range(tier_count)
+        _overlap(start, end, low, high).cast(_I128) * rate for low, high, rate in table.tiers()
     ]
+    zoned = table.term([bool(t.zones) for t in table.tariffs], pl.Boolean())
     exact = (
-        pl.when(pl.col("_zoned"))
+        pl.when(zoned)
         .then((end - start).cast(_I128) * pl.col("_zone_rate"))
         .otherwise(pl.sum_horizontal(tiers))
     )
-    numerator = exact * pl.col("_percent").cast(_I128)
-    denominator = (pl.col("_denominator") * FULL_PERCENT).cast(_I128)
-    return records.with_columns(
-        amount=pl.when(rated).then(_half_even(numerator, denominator)).otherwise(0),
-        scale=pl.col("_scale"),
-        currency=pl.col("_currency"),
-        included_used=pl.when(rated).then(included_used).otherwise(0),
-        chargeable_quantity=pl.when(rated).then(quantity - included_used).otherwise(0),
-        band=pl.when(rated).then(pl.col("band")),
-    )
+    bands = [band for tariff in table.tariffs for band in tariff.bands]
+    names = pl.Series([band.name for band in bands], dtype=pl.String)
+    percents = pl.Series([band.percent for band in bands], dtype=pl.Int64)
+    number = pl.col("_band_number")
+    percent = pl.lit(percents).gather(number).fill_null(FULL_PERCENT)
+    numerator = exact * percent.cast(_I128)
+    denominator = (table.of("denominator", pl.Int64()) * FULL_PERCENT).cast(_I128)
+    return [
+        pl.when(rated).then(_half_even(numerator, denominator)).otherwise(0).alias("amount"),
+        table.of("scale", pl.Int64()).alias("scale"),
+        table.of("currency", pl.String()).alias("currency"),
+        pl.when(rated).then(included_used).otherwise(0).alias("included_used"),
+        pl.when(rated).then(quantity - included_used).otherwise(0).alias("chargeable_quantity"),
+        pl.when(rated).then(pl.lit(names).gather(number)).alias("band"),
+    ]
 
 
 def _overlap(start: pl.Expr, end: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
