@@ -61,13 +61,32 @@ def rate_frame(
     zone and reason. A record whose price_id names no tariff is rejected, never dropped.
     """
     table = _Table(tuple({tariff.price_id: tariff for tariff in tariffs}.values()))
+    # Step by step, each step's columns materialised: an eager with_columns does not share
+    # common subexpressions, so a term used by several columns is computed once, before.
     records = frame.with_columns(_t=table.number(pl.col("price_id")))
-    records = records.with_columns(_quantity(table), _number=_destination())
-    records = records.with_columns(_zone=_zone(table))
+    records = records.with_columns(
+        *(_filled(name).alias(f"_{name}") for name in QUANTITIES),
+        _kind=table.of("kind", pl.String()),
+        _zoned=table.term([bool(t.zones) for t in table.tariffs], pl.Boolean()),
+        _first=table.term([t.increment.first for t in table.tariffs], pl.Int64()),
+        _next=table.term([t.increment.next for t in table.tariffs], pl.Int64()),
+        _included=table.of("included", pl.Int64()),
+        _number=_destination(),
+    )
+    records = records.with_columns(_quantity=_quantity(), _zone=_zone(table))
     records = records.with_columns(_zone_rate=_zone_rate(table))
-    records = records.with_columns(_rejection(table))
+    records = records.with_columns(_rejection())
     records = records.with_columns(_used=_used_before(records, used_before))
-    records = records.with_columns(_band_number=_band_number(table))
+    records = records.with_columns(_band_number=_band_number(table), **_allowance())
+    records = records.with_columns(_exact=_exact(table), _percent=_percent(table))
+    records = records.with_columns(
+        _numerator=pl.col("_exact") * pl.col("_percent").cast(_I128),
+        _denominator=(table.of("denominator", pl.Int64()) * FULL_PERCENT).cast(_I128),
+    )
+    records = records.with_columns(
+        _quotient=pl.col("_numerator") // pl.col("_denominator"),
+        _twice=2 * (pl.col("_numerator") % pl.col("_denominator")),
+    )
     records = records.with_columns(_amount(table))
     columns = [*frame.columns, *(name for name in OUTPUT if name not in frame.columns)]
     return records.select(columns)
@@ -165,26 +184,24 @@ def _filled(name: str) -> pl.Expr:
     return pl.col(name).fill_null(0).cast(pl.Int64)
 
 
-def _quantity(table: _Table) -> pl.Expr:
+def _quantity() -> pl.Expr:
     """Raw quantity of the record's kind, rounded up to the billing increments."""
     kind = pl.col("kind")
     raw = (
         pl.when(kind == "data")
-        .then(_filled("bytes_up") + _filled("bytes_down"))
+        .then(pl.col("_bytes_up") + pl.col("_bytes_down"))
         .when(kind == "voice")
-        .then(_filled("duration_seconds"))
-        .otherwise(_filled("events"))
+        .then(pl.col("_duration_seconds"))
+        .otherwise(pl.col("_events"))
     )
-    first = table.term([t.increment.first for t in table.tariffs], pl.Int64())
-    step = table.term([t.increment.next for t in table.tariffs], pl.Int64())
-    rounded = (
+    first, step = pl.col("_first"), pl.col("_next")
+    return (
         pl.when(raw <= 0)
         .then(0)
         .when(raw <= first)
         .then(first)
         .otherwise(first + (raw - first + step - 1) // step * step)
     )
-    return rounded.alias("_quantity")
 
 
 def _destination() -> pl.Expr:
@@ -227,14 +244,13 @@ def _zone_rate(table: _Table) -> pl.Expr:
     return pl.coalesce(per_tariff) if per_tariff else pl.lit(None, _I128)
 
 
-def _rejection(table: _Table) -> list[pl.Expr]:
+def _rejection() -> list[pl.Expr]:
     """The same reasons, in the same order, as ``rating.rejection``."""
-    kind = pl.col("kind")
-    tariff_kind = table.of("kind", pl.String())
-    zoned = table.term([bool(t.zones) for t in table.tariffs], pl.Boolean())
-    negative = pl.min_horizontal(_filled(name) for name in QUANTITIES) < 0
+    kind, tariff_kind, zoned = pl.col("kind"), pl.col("_kind"), pl.col("_zoned")
+    negative = pl.min_horizontal(f"_{name}" for name in QUANTITIES) < 0
     unknown = pl.col("_t").is_null()
     early = unknown | (kind != tariff_kind) | negative
+    no_price = zoned & pl.col("_zone_rate").is_null()
     reason = (
         pl.when(unknown)
         .then(pl.format("no tariff {}", pl.col("price_id")))
@@ -244,10 +260,10 @@ def _rejection(table: _Table) -> list[pl.Expr]:
         .then(pl.lit("negative quantity"))
         .when(zoned & pl.col("_zone").is_null())
         .then(pl.format("no price for zone: destination '{}' matches none", pl.col("_number")))
-        .when(zoned & pl.col("_zone_rate").is_null())
+        .when(no_price)
         .then(pl.format("no price for zone {}", pl.col("_zone")))
     )
-    rated = ~early & ~(zoned & pl.col("_zone_rate").is_null())
+    rated = ~early & ~no_price
     return [
         reason.alias("reason"),
         pl.when(rated).then(pl.lit(RATED)).otherwise(pl.lit(REJECTED)).alias("status"),
@@ -262,29 +278,29 @@ def _rejection(table: _Table) -> list[pl.Expr]:
 
 def _used_before(records: pl.DataFrame, start: pl.DataFrame | None) -> pl.Series:
     """The rated quantity before each record in its (product, tariff, period), in the order
-    (started_at, record_key). A multi-column sort is slow, so: the time order first (one
-    integer sort, ties re-sorted by record_key), then one sort of a packed integer
-    (group number << 32 | position in time), a cumulative sum, minus each group's start."""
-    count = records.height
-    if count == 0:
+    (started_at, record_key). Multi-column sorts are slow, so: the time order (one integer
+    sort, ties re-sorted by record_key), then a stable sort on a 64-bit hash of the group
+    keys, which keeps the time order within a group; a cumulative sum, minus each group's
+    start. A second, independent hash detects a collision of the first."""
+    if records.height == 0:
         return pl.Series("_used", [], pl.Int64)
-    position = _time_position(records)
-    group = records.select(pl.struct(*KEYS).hash().rank("dense").cast(pl.UInt64) - 1).to_series()
-    packed = group * 2**32 + position.cast(pl.UInt64)
-    order = packed.arg_sort()
-    quantity = records["rated_quantity"].gather(order)
-    sorted_group = group.gather(order)
-    keys = records.select(KEYS)[order]
-    _check_no_collision(keys, sorted_group)
-    total = quantity.cum_sum()
-    new_group = (sorted_group != sorted_group.shift(1)).fill_null(True)
-    frame = pl.DataFrame({"total": total, "quantity": quantity, "new": new_group})
-    before = frame.select(
-        pl.col("total")
-        - pl.col("quantity")
-        - pl.when(pl.col("new")).then(pl.col("total") - pl.col("quantity")).forward_fill()
+    by_time = _time_order(records)
+    keys = pl.struct(*KEYS)
+    hashes = records.select(_h1=keys.hash(1), _h2=keys.hash(2))[by_time]
+    stable = hashes.select(pl.arg_sort_by("_h1", maintain_order=True)).to_series()
+    order = by_time.gather(stable)
+    grouped = hashes[stable].with_columns(_quantity=records["rated_quantity"].gather(order))
+    new_group = pl.col("_h1").ne_missing(pl.col("_h1").shift(1))
+    collision = ~new_group & pl.col("_h2").ne_missing(pl.col("_h2").shift(1))
+    if grouped.select(collision.any()).item():
+        raise RuntimeError("hash collision between rating groups; rate this batch in parts")
+    total = pl.col("_quantity").cum_sum()
+    before = grouped.select(
+        total
+        - pl.col("_quantity")
+        - pl.when(new_group).then(total - pl.col("_quantity")).forward_fill()
     ).to_series()
-    used = pl.zeros(count, pl.Int64, eager=True).scatter(order, before)
+    used = pl.zeros(records.height, pl.Int64, eager=True).scatter(order, before)
     if start is not None:
         earlier = records.select(KEYS).join(
             start.select(*KEYS, "used_before"), on=list(KEYS), how="left", maintain_order="left"
@@ -293,32 +309,21 @@ def _used_before(records: pl.DataFrame, start: pl.DataFrame | None) -> pl.Series
     return used.alias("_used")
 
 
-def _time_position(records: pl.DataFrame) -> pl.Series:
-    """Each record's rank in the order (started_at, record_key)."""
+def _time_order(records: pl.DataFrame) -> pl.Series:
+    """The rows in the order (started_at, record_key), as a permutation."""
     by_time = records["started_at"].arg_sort()
     instants = records["started_at"].gather(by_time)
-    tied = (instants == instants.shift(1)).fill_null(False) | (
-        instants == instants.shift(-1)
-    ).fill_null(False)
-    if tied.any():
+    tied = instants.to_frame("at").select(
+        (pl.col("at") == pl.col("at").shift(1)).fill_null(False)
+        | (pl.col("at") == pl.col("at").shift(-1)).fill_null(False)
+    )
+    slots = tied.to_series().arg_true()
+    if slots.len():
         # Records starting at the same instant: their slots, re-sorted by record_key.
-        slots = tied.arg_true()
         rows = by_time.gather(slots)
         subset = records.select("started_at", "record_key")[rows].with_columns(_row=rows)
         by_time = by_time.scatter(slots, subset.sort("started_at", "record_key")["_row"])
-    return pl.zeros(records.height, pl.UInt32, eager=True).scatter(
-        by_time, pl.int_range(records.height, eager=True, dtype=pl.UInt32)
-    )
-
-
-def _check_no_collision(keys: pl.DataFrame, group: pl.Series) -> None:
-    """The group number comes from a 64-bit hash: two different keys in one group would
-    share an allowance. Practically impossible; checked anyway (sorted, so neighbours)."""
-    same_group = pl.col("_group") == pl.col("_group").shift(1)
-    differs = pl.any_horizontal(pl.col(name).ne_missing(pl.col(name).shift(1)) for name in KEYS)
-    collided = keys.with_columns(_group=group).select((same_group & differs).any()).item()
-    if collided:
-        raise RuntimeError("hash collision between rating groups; rate this batch in parts")
+    return by_time
 
 
 # --- band, amount ------------------------------------------------------------------------------
@@ -359,36 +364,49 @@ def _band_names(table: _Table) -> list[tuple[int, str]]:
     return [(i, band.name) for i, tariff in enumerate(table.tariffs) for band in tariff.bands]
 
 
-def _amount(table: _Table) -> list[pl.Expr]:
-    quantity, used = pl.col("rated_quantity"), pl.col("_used")
-    included = table.of("included", pl.Int64())
-    rated = pl.col("status") == RATED
-    included_used = pl.min_horizontal(quantity, pl.max_horizontal(included - used, 0))
-    start = pl.max_horizontal(used - included, 0)
-    end = pl.max_horizontal(used + quantity - included, 0)
+def _allowance() -> dict[str, pl.Expr]:
+    """What of the included quantity the record uses, and the part of the chargeable axis
+    (counted from 0 where the allowance ends) it covers: [_start, _end)."""
+    quantity, used, included = pl.col("rated_quantity"), pl.col("_used"), pl.col("_included")
+    return {
+        "included_used": pl.min_horizontal(quantity, pl.max_horizontal(included - used, 0)),
+        "_start": pl.max_horizontal(used - included, 0),
+        "_end": pl.max_horizontal(used + quantity - included, 0),
+    }
+
+
+def _exact(table: _Table) -> pl.Expr:
+    """The amount before the band and the rounding, in 1/denominator units (Int128)."""
+    start, end = pl.col("_start"), pl.col("_end")
     tiers = [
         _overlap(start, end, low, high).cast(_I128) * rate for low, high, rate in table.tiers()
     ]
-    zoned = table.term([bool(t.zones) for t in table.tariffs], pl.Boolean())
-    exact = (
-        pl.when(zoned)
+    return (
+        pl.when(pl.col("_zoned"))
         .then((end - start).cast(_I128) * pl.col("_zone_rate"))
         .otherwise(pl.sum_horizontal(tiers))
     )
-    bands = [band for tariff in table.tariffs for band in tariff.bands]
-    names = pl.Series([band.name for band in bands], dtype=pl.String)
-    percents = pl.Series([band.percent for band in bands], dtype=pl.Int64)
-    number = pl.col("_band_number")
-    percent = pl.lit(percents).gather(number).fill_null(FULL_PERCENT)
-    numerator = exact * percent.cast(_I128)
-    denominator = (table.of("denominator", pl.Int64()) * FULL_PERCENT).cast(_I128)
+
+
+def _percent(table: _Table) -> pl.Expr:
+    percents = [band.percent for tariff in table.tariffs for band in tariff.bands]
+    lookup = pl.lit(pl.Series(percents, dtype=pl.Int64)).gather(pl.col("_band_number"))
+    return lookup.fill_null(FULL_PERCENT)
+
+
+def _amount(table: _Table) -> list[pl.Expr]:
+    rated = pl.col("status") == RATED
+    names = [band.name for tariff in table.tariffs for band in tariff.bands]
+    included_used = pl.col("included_used")
+    chargeable = pl.col("rated_quantity") - included_used
+    band = pl.lit(pl.Series(names, dtype=pl.String)).gather(pl.col("_band_number"))
     return [
-        pl.when(rated).then(_half_even(numerator, denominator)).otherwise(0).alias("amount"),
+        pl.when(rated).then(_half_even()).otherwise(0).alias("amount"),
         table.of("scale", pl.Int64()).alias("scale"),
         table.of("currency", pl.String()).alias("currency"),
         pl.when(rated).then(included_used).otherwise(0).alias("included_used"),
-        pl.when(rated).then(quantity - included_used).otherwise(0).alias("chargeable_quantity"),
-        pl.when(rated).then(pl.lit(names).gather(number)).alias("band"),
+        pl.when(rated).then(chargeable).otherwise(0).alias("chargeable_quantity"),
+        pl.when(rated).then(band).alias("band"),
     ]
 
 
@@ -396,8 +414,8 @@ def _overlap(start: pl.Expr, end: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Ex
     return pl.max_horizontal(pl.min_horizontal(end, high) - pl.max_horizontal(start, low), 0)
 
 
-def _half_even(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
-    quotient = numerator // denominator
-    twice = 2 * (numerator - quotient * denominator)
+def _half_even() -> pl.Expr:
+    """_numerator / _denominator rounded half to even, from _quotient and twice the rest."""
+    quotient, twice, denominator = pl.col("_quotient"), pl.col("_twice"), pl.col("_denominator")
     up = (twice > denominator) | ((twice == denominator) & (quotient % 2 == 1))
     return (quotient + up.cast(_I128)).cast(pl.Int64)
