@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from ossbss.catalog import FULL_PERCENT, MINUTES_PER_DAY, Tariff
+from ossbss.catalog import FULL_PERCENT, MINUTES_PER_DAY, Tariff, Zone
 from ossbss.charging.rating import RATED, REJECTED
 
 KEYS = ("product_id", "price_id", "period_start")
@@ -73,9 +73,13 @@ def rate_frame(
         _included=table.of("included", pl.Int64()),
         _number=_destination(),
     )
-    records = records.with_columns(_quantity=_quantity(), _zone=_zone(table))
-    records = records.with_columns(_zone_rate=_zone_rate(table))
+    records = records.with_columns(_quantity=_quantity(table), _zone_number=_zone(records, table))
+    records = records.with_columns(
+        _zone=table.zone_term([zone.name for _, zone in table.zones], pl.String()),
+        _zone_rate=table.zone_term([zone.rate for _, zone in table.zones], _I128()),
+    )
     records = records.with_columns(_rejection())
+    records = records.with_columns(reason=_reasons(records))
     records = records.with_columns(_used=_used_before(records, used_before))
     records = records.with_columns(_band_number=_band_number(table), **_allowance())
     records = records.with_columns(_exact=_exact(table), _percent=_percent(table))
@@ -155,6 +159,14 @@ class _Table:
         return self.term([getattr(t, name) for t in self.tariffs], dtype)
 
     @property
+    def zones(self) -> list[tuple[int, Zone]]:
+        """All zones of all tariffs, numbered by position: (tariff number, zone)."""
+        return [(index, zone) for index, t in enumerate(self.tariffs) for zone in t.zones]
+
+    def zone_term(self, values: Sequence[Any], dtype: pl.DataType) -> pl.Expr:
+        return self.term(values, dtype, index="_zone_number")
+
+    @property
     def tier_count(self) -> int:
         return max((len(tariff.tiers) for tariff in self.tariffs), default=1) or 1
 
@@ -184,15 +196,17 @@ def _filled(name: str) -> pl.Expr:
     return pl.col(name).fill_null(0).cast(pl.Int64)
 
 
-def _quantity() -> pl.Expr:
-    """Raw quantity of the record's kind, rounded up to the billing increments."""
-    kind = pl.col("kind")
+def _quantity(table: _Table) -> pl.Expr:
+    """Raw quantity of the tariff's kind (a record of another kind is rejected anyway),
+    rounded up to the billing increments. Weights 0/1 per tariff: arithmetic, no branches."""
+
+    def weight(kind: str) -> pl.Expr:
+        return table.term([int(t.kind == kind) for t in table.tariffs], pl.Int64())
+
     raw = (
-        pl.when(kind == "data")
-        .then(pl.col("_bytes_up") + pl.col("_bytes_down"))
-        .when(kind == "voice")
-        .then(pl.col("_duration_seconds"))
-        .otherwise(pl.col("_events"))
+        weight("data") * (pl.col("_bytes_up") + pl.col("_bytes_down"))
+        + weight("voice") * pl.col("_duration_seconds")
+        + weight("sms") * pl.col("_events")
     )
     first, step = pl.col("_first"), pl.col("_next")
     return (
@@ -210,67 +224,77 @@ def _destination() -> pl.Expr:
     )
 
 
-def _zone(table: _Table) -> pl.Expr:
-    """The zone whose prefix is the longest start of the destination, across all zones."""
+def _zone(records: pl.DataFrame, table: _Table) -> pl.Series:
+    """The number (in ``table.zones``) of the zone whose prefix is the longest start of the
+    destination, across all zones of the record's tariff; looked up for zoned tariffs' records
+    only, one dictionary lookup per prefix length, longest first."""
+    rows = records["_zoned"].fill_null(False).arg_true()
+    none = len(table.zones)  # a sentinel: no zone
     per_tariff = []
-    for index, tariff in enumerate(table.tariffs):
-        owner = {prefix: zone.name for zone in tariff.zones for prefix in zone.prefixes}
+    for index in range(len(table.tariffs)):
+        owner = {
+            prefix: number
+            for number, (owner_index, zone) in enumerate(table.zones)
+            if owner_index == index
+            for prefix in zone.prefixes
+        }
         lengths = sorted({len(prefix) for prefix in owner}, reverse=True)
         lookups = [
             pl.col("_number")
             .str.slice(0, length)
             .replace_strict(
-                {p: name for p, name in owner.items() if len(p) == length},
+                {p: n for p, n in owner.items() if len(p) == length},
                 default=None,
-                return_dtype=pl.String,
+                return_dtype=pl.UInt32,
             )
             for length in lengths
         ]
         if lookups:
             per_tariff.append(pl.when(pl.col("_t") == index).then(pl.coalesce(lookups)))
-    return pl.coalesce(per_tariff) if per_tariff else pl.lit(None, pl.String)
+    full = pl.repeat(none, records.height, dtype=pl.UInt32, eager=True)
+    if per_tariff and rows.len():
+        found = records.select("_t", "_number")[rows].select(pl.coalesce(per_tariff))
+        full = full.scatter(rows, found.to_series().fill_null(none))
+    return full.replace(none, None)
 
 
-def _zone_rate(table: _Table) -> pl.Expr:
-    per_tariff = [
-        pl.when(pl.col("_t") == index).then(
-            pl.col("_zone").replace_strict(
-                {zone.name: zone.rate for zone in tariff.zones}, default=None, return_dtype=_I128
-            )
-        )
-        for index, tariff in enumerate(table.tariffs)
-        if tariff.zones
-    ]
-    return pl.coalesce(per_tariff) if per_tariff else pl.lit(None, _I128)
+def _early() -> pl.Expr:
+    """Rejected before the zone is looked at (as in ``rating.rejection``)."""
+    negative = pl.min_horizontal(f"_{name}" for name in QUANTITIES) < 0
+    return pl.col("_t").is_null() | (pl.col("kind") != pl.col("_kind")) | negative
 
 
 def _rejection() -> list[pl.Expr]:
-    """The same reasons, in the same order, as ``rating.rejection``."""
-    kind, tariff_kind, zoned = pl.col("kind"), pl.col("_kind"), pl.col("_zoned")
-    negative = pl.min_horizontal(f"_{name}" for name in QUANTITIES) < 0
-    unknown = pl.col("_t").is_null()
-    early = unknown | (kind != tariff_kind) | negative
-    no_price = zoned & pl.col("_zone_rate").is_null()
-    reason = (
-        pl.when(unknown)
-        .then(pl.format("no tariff {}", pl.col("price_id")))
-        .when(kind != tariff_kind)
-        .then(pl.format("a {} record cannot be rated by a {} tariff", kind, tariff_kind))
-        .when(negative)
-        .then(pl.lit("negative quantity"))
-        .when(zoned & pl.col("_zone").is_null())
-        .then(pl.format("no price for zone: destination '{}' matches none", pl.col("_number")))
-        .when(no_price)
-        .then(pl.format("no price for zone {}", pl.col("_zone")))
-    )
-    rated = ~early & ~no_price
+    early = _early()
+    rated = ~early & ~(pl.col("_zoned") & pl.col("_zone_rate").is_null())
     return [
-        reason.alias("reason"),
         pl.when(rated).then(pl.lit(RATED)).otherwise(pl.lit(REJECTED)).alias("status"),
         # A record rejected before its zone was looked at names no zone (as rate_one).
         pl.when(early).then(None).otherwise(pl.col("_zone")).alias("zone"),
         pl.when(rated).then(pl.col("_quantity")).otherwise(0).alias("rated_quantity"),
     ]
+
+
+def _reasons(records: pl.DataFrame) -> pl.Series:
+    """The same reasons, in the same order, as ``rating.rejection``; written for the rejected
+    records only (formatting a string for every record would cost more than rating it)."""
+    rows = (records["status"] == REJECTED).arg_true()
+    kind, tariff_kind = pl.col("kind"), pl.col("_kind")
+    negative = pl.min_horizontal(f"_{name}" for name in QUANTITIES) < 0
+    reason = (
+        pl.when(pl.col("_t").is_null())
+        .then(pl.format("no tariff {}", pl.col("price_id")))
+        .when(kind != tariff_kind)
+        .then(pl.format("a {} record cannot be rated by a {} tariff", kind, tariff_kind))
+        .when(negative)
+        .then(pl.lit("negative quantity"))
+        .when(pl.col("_zone").is_null())
+        .then(pl.format("no price for zone: destination '{}' matches none", pl.col("_number")))
+        .otherwise(pl.format("no price for zone {}", pl.col("_zone")))
+    )
+    written = records[rows].select(reason.alias("reason")).to_series()
+    empty = pl.repeat(None, records.height, dtype=pl.String, eager=True)
+    return empty.scatter(rows, written) if rows.len() else empty
 
 
 # --- allowance ---------------------------------------------------------------------------------
