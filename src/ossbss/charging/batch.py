@@ -1,26 +1,29 @@
 """Rating a whole frame of usage records with Polars: the model of ``rating`` (ADR 0014),
 column-wise, without a Python loop over records.
 
-- the tariff terms become small tables joined to the records (price, tiers as columns);
-- the allowance and the tiers read ``used_before``: a cumulative sum of the rated quantity per
-  (product, tariff, period), records ordered by (started_at, record_key);
-- the longest destination prefix: one join per prefix length, the longest match wins;
-- the time band: the start instant in the tariff's time zone -> minute of the week, joined
-  to a minute-of-week table of each banded tariff;
+- the tariff terms are small arrays indexed by the record's tariff number (``gather``, no join);
+- the allowance and the tiers read ``used_before``, a running sum of the rated quantity per
+  (product, tariff, period) in the order (started_at, record_key): one single-key sort of a
+  packed integer (group number, position in time) and a segmented cumulative sum;
+- the longest destination prefix: one dictionary lookup per prefix length, longest first;
+- the time band: the start instant in the tariff's time zone -> minute of the week, looked up
+  in a minute-of-week array per banded tariff;
 - amounts in Int128 (bytes x rate x percentage overflows Int64), rounded half-even once.
 
 ``rate_frame`` must give exactly what ``rate_one`` gives record by record (a property test and
-``bench/rating.py --check`` hold it to that).
+``bench/rating.py`` hold it to that).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import polars as pl
 
-from ossbss.catalog import FULL_PERCENT, MINUTES_PER_DAY, Tariff
+from ossbss.catalog import FULL_PERCENT, MINUTES_PER_DAY, Tariff, Zone
 from ossbss.charging.rating import RATED, REJECTED
 
 KEYS = ("product_id", "price_id", "period_start")
@@ -39,6 +42,7 @@ OUTPUT = (
 )
 # Larger than any quantity a period can reach: the end of an open tier.
 OPEN_END = 2**62
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 _I128 = pl.Int128
 
 
@@ -56,17 +60,40 @@ def rate_frame(
     status, amount, scale, currency, rated_quantity, included_used, chargeable_quantity, band,
     zone and reason. A record whose price_id names no tariff is rejected, never dropped.
     """
-    by_id = {tariff.price_id: tariff for tariff in tariffs}
-    records = frame.lazy().with_row_index("_row")
-    records = records.join(_price_table(by_id), on="price_id", how="left")
-    records = _with_quantity(records)
-    records = _with_zone(records, by_id)
-    records = _with_rejection(records)
-    records = _with_used_before(records, used_before)
-    records = _with_band(records, by_id)
-    records = _with_amount(records, _tier_count(by_id))
+    table = _Table(tuple({tariff.price_id: tariff for tariff in tariffs}.values()))
+    # Step by step, each step's columns materialised: an eager with_columns does not share
+    # common subexpressions, so a term used by several columns is computed once, before.
+    records = frame.with_columns(_t=table.number(pl.col("price_id")))
+    records = records.with_columns(
+        *(_filled(name).alias(f"_{name}") for name in QUANTITIES),
+        _kind=table.of("kind", pl.String()),
+        _zoned=table.term([bool(t.zones) for t in table.tariffs], pl.Boolean()),
+        _first=table.term([t.increment.first for t in table.tariffs], pl.Int64()),
+        _next=table.term([t.increment.next for t in table.tariffs], pl.Int64()),
+        _included=table.of("included", pl.Int64()),
+        _number=_destination(),
+    )
+    records = records.with_columns(_quantity=_quantity(table), _zone_number=_zone(records, table))
+    records = records.with_columns(
+        _zone=table.zone_term([zone.name for _, zone in table.zones], pl.String()),
+        _zone_rate=table.zone_term([zone.rate for _, zone in table.zones], _I128()),
+    )
+    records = records.with_columns(_rejection())
+    records = records.with_columns(reason=_reasons(records))
+    records = records.with_columns(_used=_used_before(records, used_before))
+    records = records.with_columns(_band_number=_band_number(table), **_allowance())
+    records = records.with_columns(_exact=_exact(table), _percent=_percent(table))
+    records = records.with_columns(
+        _numerator=pl.col("_exact") * pl.col("_percent").cast(_I128),
+        _denominator=(table.of("denominator", pl.Int64()) * FULL_PERCENT).cast(_I128),
+    )
+    records = records.with_columns(
+        _quotient=pl.col("_numerator") // pl.col("_denominator"),
+        _twice=2 * (pl.col("_numerator") % pl.col("_denominator")),
+    )
+    records = records.with_columns(_amount(table))
     columns = [*frame.columns, *(name for name in OUTPUT if name not in frame.columns)]
-    return records.sort("_row").select(columns).collect()
+    return records.select(columns)
 
 
 def assign_tariffs(
@@ -111,245 +138,308 @@ def assign_tariffs(
 
 
 # --- the tariff tables -----------------------------------------------------------------------
+# --- the tariff terms as arrays ----------------------------------------------------------------
 
 
-def _tier_count(by_id: Mapping[str, Tariff]) -> int:
-    return max((len(tariff.tiers) for tariff in by_id.values()), default=1) or 1
+@dataclass(frozen=True)
+class _Table:
+    """The tariffs as arrays indexed by a tariff number (its position)."""
 
+    tariffs: tuple[Tariff, ...]
 
-def _price_table(by_id: Mapping[str, Tariff]) -> pl.LazyFrame:
-    """One row per tariff; tiers as columns _from{k}, _to{k}, _rate{k} (a plain price is one
-    open tier, a missing tier is empty)."""
-    count = _tier_count(by_id)
-    rows = []
-    for tariff in by_id.values():
-        tiers = [(t.start, OPEN_END if t.end is None else t.end, t.rate) for t in tariff.tiers]
-        if not tiers:
-            tiers = [(0, OPEN_END, tariff.rate or 0)]
-        tiers += [(0, 0, 0)] * (count - len(tiers))
-        row = {
-            "price_id": tariff.price_id,
-            "_kind": tariff.kind,
-            "_currency": tariff.currency,
-            "_scale": tariff.scale,
-            "_denominator": tariff.denominator,
-            "_included": tariff.included,
-            "_first": tariff.increment.first,
-            "_next": tariff.increment.next,
-            "_zoned": bool(tariff.zones),
-        }
-        for index, (start, end, rate) in enumerate(tiers):
-            row |= {f"_from{index}": start, f"_to{index}": end, f"_rate{index}": rate}
-        rows.append(row)
-    schema: dict[str, pl.DataType] = {
-        "price_id": pl.String(),
-        "_kind": pl.String(),
-        "_currency": pl.String(),
-        "_scale": pl.Int64(),
-        "_denominator": pl.Int64(),
-        "_included": pl.Int64(),
-        "_first": pl.Int64(),
-        "_next": pl.Int64(),
-        "_zoned": pl.Boolean(),
-    }
-    for index in range(count):
-        schema |= {f"_from{index}": pl.Int64(), f"_to{index}": pl.Int64(), f"_rate{index}": _I128()}
-    return pl.LazyFrame(rows, schema=schema)
+    def number(self, price_id: pl.Expr) -> pl.Expr:
+        numbers = {tariff.price_id: index for index, tariff in enumerate(self.tariffs)}
+        return price_id.replace_strict(numbers, default=None, return_dtype=pl.UInt32)
+
+    def term(self, values: Sequence[Any], dtype: pl.DataType, index: str = "_t") -> pl.Expr:
+        """``values[record's tariff number]`` (null for an unknown tariff)."""
+        return pl.lit(pl.Series(values, dtype=dtype)).gather(pl.col(index))
+
+    def of(self, name: str, dtype: pl.DataType) -> pl.Expr:
+        return self.term([getattr(t, name) for t in self.tariffs], dtype)
+
+    @property
+    def zones(self) -> list[tuple[int, Zone]]:
+        """All zones of all tariffs, numbered by position: (tariff number, zone)."""
+        return [(index, zone) for index, t in enumerate(self.tariffs) for zone in t.zones]
+
+    def zone_term(self, values: Sequence[Any], dtype: pl.DataType) -> pl.Expr:
+        return self.term(values, dtype, index="_zone_number")
+
+    @property
+    def tier_count(self) -> int:
+        return max((len(tariff.tiers) for tariff in self.tariffs), default=1) or 1
+
+    def tiers(self) -> list[tuple[pl.Expr, pl.Expr, pl.Expr]]:
+        """(start, end, rate) of tier k for each record; a plain price is one open tier, a
+        missing tier is empty."""
+        padded = []
+        for tariff in self.tariffs:
+            tiers = [(t.start, OPEN_END if t.end is None else t.end, t.rate) for t in tariff.tiers]
+            tiers = tiers or [(0, OPEN_END, tariff.rate or 0)]
+            padded.append(tiers + [(0, 0, 0)] * (self.tier_count - len(tiers)))
+        return [
+            (
+                self.term([tiers[k][0] for tiers in padded], pl.Int64()),
+                self.term([tiers[k][1] for tiers in padded], pl.Int64()),
+                self.term([tiers[k][2] for tiers in padded], _I128()),
+            )
+            for k in range(self.tier_count)
+        ]
 
 
 # --- quantity, zone, rejection -----------------------------------------------------------------
 
 
-def _with_quantity(records: pl.LazyFrame) -> pl.LazyFrame:
-    """Raw quantity of the record's kind, then rounded up to the billing increments."""
-    # A missing quantity counts as 0 (the input columns themselves are returned unchanged).
-    filled = records.with_columns(
-        pl.col(name).fill_null(0).cast(pl.Int64).alias(f"_{name}") for name in QUANTITIES
-    )
-    kind = pl.col("kind")
+def _filled(name: str) -> pl.Expr:
+    """A missing quantity counts as 0 (the input columns are returned unchanged)."""
+    return pl.col(name).fill_null(0).cast(pl.Int64)
+
+
+def _quantity(table: _Table) -> pl.Expr:
+    """Raw quantity of the tariff's kind (a record of another kind is rejected anyway),
+    rounded up to the billing increments. Weights 0/1 per tariff: arithmetic, no branches."""
+
+    def weight(kind: str) -> pl.Expr:
+        return table.term([int(t.kind == kind) for t in table.tariffs], pl.Int64())
+
     raw = (
-        pl.when(kind == "data")
-        .then(pl.col("_bytes_up") + pl.col("_bytes_down"))
-        .when(kind == "voice")
-        .then(pl.col("_duration_seconds"))
-        .otherwise(pl.col("_events"))
+        weight("data") * (pl.col("_bytes_up") + pl.col("_bytes_down"))
+        + weight("voice") * pl.col("_duration_seconds")
+        + weight("sms") * pl.col("_events")
     )
     first, step = pl.col("_first"), pl.col("_next")
-    beyond = raw - first
-    rounded = (
+    return (
         pl.when(raw <= 0)
         .then(0)
         .when(raw <= first)
         .then(first)
-        .otherwise(first + (beyond + step - 1) // step * step)
+        .otherwise(first + (raw - first + step - 1) // step * step)
     )
-    return filled.with_columns(_quantity=rounded)
 
 
-def _with_zone(records: pl.LazyFrame, by_id: Mapping[str, Tariff]) -> pl.LazyFrame:
-    """The zone whose prefix is the longest start of the destination, across all zones."""
-    prefixes = [
-        (tariff.price_id, prefix, zone.name)
-        for tariff in by_id.values()
-        for zone in tariff.zones
-        for prefix in zone.prefixes
+def _destination() -> pl.Expr:
+    return (
+        pl.col("destination").cast(pl.String).fill_null("").str.strip_chars().str.strip_prefix("+")
+    )
+
+
+def _zone(records: pl.DataFrame, table: _Table) -> pl.Series:
+    """The number (in ``table.zones``) of the zone whose prefix is the longest start of the
+    destination, across all zones of the record's tariff; looked up for zoned tariffs' records
+    only, one dictionary lookup per prefix length, longest first."""
+    rows = records["_zoned"].fill_null(False).arg_true()
+    none = len(table.zones)  # a sentinel: no zone
+    per_tariff = []
+    for index in range(len(table.tariffs)):
+        owner = {
+            prefix: number
+            for number, (owner_index, zone) in enumerate(table.zones)
+            if owner_index == index
+            for prefix in zone.prefixes
+        }
+        lengths = sorted({len(prefix) for prefix in owner}, reverse=True)
+        lookups = [
+            pl.col("_number")
+            .str.slice(0, length)
+            .replace_strict(
+                {p: n for p, n in owner.items() if len(p) == length},
+                default=None,
+                return_dtype=pl.UInt32,
+            )
+            for length in lengths
+        ]
+        if lookups:
+            per_tariff.append(pl.when(pl.col("_t") == index).then(pl.coalesce(lookups)))
+    full = pl.repeat(none, records.height, dtype=pl.UInt32, eager=True)
+    if per_tariff and rows.len():
+        found = records.select("_t", "_number")[rows].select(pl.coalesce(per_tariff))
+        full = full.scatter(rows, found.to_series().fill_null(none))
+    return full.replace(none, None)
+
+
+def _early() -> pl.Expr:
+    """Rejected before the zone is looked at (as in ``rating.rejection``)."""
+    negative = pl.min_horizontal(f"_{name}" for name in QUANTITIES) < 0
+    return pl.col("_t").is_null() | (pl.col("kind") != pl.col("_kind")) | negative
+
+
+def _rejection() -> list[pl.Expr]:
+    early = _early()
+    rated = ~early & ~(pl.col("_zoned") & pl.col("_zone_rate").is_null())
+    return [
+        pl.when(rated).then(pl.lit(RATED)).otherwise(pl.lit(REJECTED)).alias("status"),
+        # A record rejected before its zone was looked at names no zone (as rate_one).
+        pl.when(early).then(None).otherwise(pl.col("_zone")).alias("zone"),
+        pl.when(rated).then(pl.col("_quantity")).otherwise(0).alias("rated_quantity"),
     ]
-    number = pl.col("destination").fill_null("").str.strip_chars().str.strip_prefix("+")
-    records = records.with_columns(_number=number.cast(pl.String))
-    if not prefixes:
-        return records.with_columns(_zone=pl.lit(None, pl.String), _zone_rate=pl.lit(None, _I128))
-    table = pl.DataFrame(prefixes, schema=["price_id", "_prefix", "_zone"], orient="row")
-    lengths = sorted({len(prefix) for _, prefix, _ in prefixes}, reverse=True)
-    found = []
-    for length in lengths:
-        of_length = table.filter(pl.col("_prefix").str.len_chars() == length).lazy()
-        name = f"_zone{length}"
-        records = records.with_columns(_prefix=pl.col("_number").str.slice(0, length)).join(
-            of_length.rename({"_zone": name}), on=["price_id", "_prefix"], how="left"
-        )
-        found.append(pl.col(name))
-    records = records.with_columns(_zone=pl.coalesce(found)).drop(
-        "_prefix", *(f"_zone{length}" for length in lengths)
-    )
-    rates = pl.LazyFrame(
-        [
-            (tariff.price_id, zone.name, zone.rate)
-            for tariff in by_id.values()
-            for zone in tariff.zones
-        ],
-        schema={"price_id": pl.String, "_zone": pl.String, "_zone_rate": _I128},
-        orient="row",
-    )
-    return records.join(rates, on=["price_id", "_zone"], how="left")
 
 
-def _with_rejection(records: pl.LazyFrame) -> pl.LazyFrame:
-    """The same reasons, in the same order, as ``rating.rejection``."""
+def _reasons(records: pl.DataFrame) -> pl.Series:
+    """The same reasons, in the same order, as ``rating.rejection``; written for the rejected
+    records only (formatting a string for every record would cost more than rating it)."""
+    rows = (records["status"] == REJECTED).arg_true()
     kind, tariff_kind = pl.col("kind"), pl.col("_kind")
-    zoned = pl.col("_zoned")
     negative = pl.min_horizontal(f"_{name}" for name in QUANTITIES) < 0
     reason = (
-        pl.when(tariff_kind.is_null())
+        pl.when(pl.col("_t").is_null())
         .then(pl.format("no tariff {}", pl.col("price_id")))
         .when(kind != tariff_kind)
         .then(pl.format("a {} record cannot be rated by a {} tariff", kind, tariff_kind))
         .when(negative)
         .then(pl.lit("negative quantity"))
-        .when(zoned & pl.col("_zone").is_null())
+        .when(pl.col("_zone").is_null())
         .then(pl.format("no price for zone: destination '{}' matches none", pl.col("_number")))
-        .when(zoned & pl.col("_zone_rate").is_null())
-        .then(pl.format("no price for zone {}", pl.col("_zone")))
+        .otherwise(pl.format("no price for zone {}", pl.col("_zone")))
     )
-    rated = reason.is_null()
-    # A record rejected before its zone was looked at names no zone (as rate_one).
-    early = tariff_kind.is_null() | (kind != tariff_kind) | negative
-    return records.with_columns(
-        reason=reason,
-        status=pl.when(rated).then(pl.lit(RATED)).otherwise(pl.lit(REJECTED)),
-        zone=pl.when(early).then(None).otherwise(pl.col("_zone")),
-        rated_quantity=pl.when(rated).then(pl.col("_quantity")).otherwise(0),
-    )
+    written = records[rows].select(reason.alias("reason")).to_series()
+    empty = pl.repeat(None, records.height, dtype=pl.String, eager=True)
+    return empty.scatter(rows, written) if rows.len() else empty
 
 
-# --- allowance, band, amount -------------------------------------------------------------------
+# --- allowance ---------------------------------------------------------------------------------
 
 
-def _with_used_before(records: pl.LazyFrame, start: pl.DataFrame | None) -> pl.LazyFrame:
-    """The rated quantity before each record in its (product, tariff, period)."""
+def _used_before(records: pl.DataFrame, start: pl.DataFrame | None) -> pl.Series:
+    """The rated quantity before each record in its (product, tariff, period), in the order
+    (started_at, record_key). Multi-column sorts are slow, so: the time order (one integer
+    sort, ties re-sorted by record_key), then a stable sort on a 64-bit hash of the group
+    keys, which keeps the time order within a group; a cumulative sum, minus each group's
+    start. A second, independent hash detects a collision of the first."""
+    if records.height == 0:
+        return pl.Series("_used", [], pl.Int64)
+    by_time = _time_order(records)
+    keys = pl.struct(*KEYS)
+    hashes = records.select(_h1=keys.hash(1), _h2=keys.hash(2))[by_time]
+    stable = hashes.select(pl.arg_sort_by("_h1", maintain_order=True)).to_series()
+    order = by_time.gather(stable)
+    grouped = hashes[stable].with_columns(_quantity=records["rated_quantity"].gather(order))
+    new_group = pl.col("_h1").ne_missing(pl.col("_h1").shift(1))
+    collision = ~new_group & pl.col("_h2").ne_missing(pl.col("_h2").shift(1))
+    if grouped.select(collision.any()).item():
+        raise RuntimeError("hash collision between rating groups; rate this batch in parts")
+    total = pl.col("_quantity").cum_sum()
+    before = grouped.select(
+        total
+        - pl.col("_quantity")
+        - pl.when(new_group).then(total - pl.col("_quantity")).forward_fill()
+    ).to_series()
+    used = pl.zeros(records.height, pl.Int64, eager=True).scatter(order, before)
     if start is not None:
-        earlier = start.lazy().select(*KEYS, pl.col("used_before").alias("_start"))
-        records = records.join(earlier, on=list(KEYS), how="left", maintain_order="left")
-    else:
-        records = records.with_columns(_start=pl.lit(0, pl.Int64))
-    records = records.sort([*KEYS, "started_at", "record_key"])
-    quantity = pl.col("rated_quantity")
-    before = pl.col("_start").fill_null(0) + quantity.cum_sum().over(KEYS) - quantity
-    return records.with_columns(_used=before)
+        earlier = records.select(KEYS).join(
+            start.select(*KEYS, "used_before"), on=list(KEYS), how="left", maintain_order="left"
+        )
+        used = used + earlier["used_before"].fill_null(0)
+    return used.alias("_used")
 
 
-def _with_band(records: pl.LazyFrame, by_id: Mapping[str, Tariff]) -> pl.LazyFrame:
-    """The band of the start instant's local minute of the week in the tariff's time zone."""
-    banded = [tariff for tariff in by_id.values() if tariff.bands]
+def _time_order(records: pl.DataFrame) -> pl.Series:
+    """The rows in the order (started_at, record_key), as a permutation."""
+    by_time = records["started_at"].arg_sort()
+    instants = records["started_at"].gather(by_time)
+    tied = instants.to_frame("at").select(
+        (pl.col("at") == pl.col("at").shift(1)).fill_null(False)
+        | (pl.col("at") == pl.col("at").shift(-1)).fill_null(False)
+    )
+    slots = tied.to_series().arg_true()
+    if slots.len():
+        # Records starting at the same instant: their slots, re-sorted by record_key.
+        rows = by_time.gather(slots)
+        subset = records.select("started_at", "record_key")[rows].with_columns(_row=rows)
+        by_time = by_time.scatter(slots, subset.sort("started_at", "record_key")["_row"])
+    return by_time
+
+
+# --- band, amount ------------------------------------------------------------------------------
+
+
+def _band_number(table: _Table) -> pl.Expr:
+    """Index into the bands of all tariffs, of the band the record starts in (null: none)."""
+    banded = [index for index, tariff in enumerate(table.tariffs) if tariff.bands]
     if not banded:
-        return records.with_columns(band=pl.lit(None, pl.String), _percent=FULL_PERCENT)
+        return pl.lit(None, pl.UInt32)
     per_zone = []
-    for zone in sorted({tariff.time_zone for tariff in banded}):
+    for zone in sorted({table.tariffs[index].time_zone for index in banded}):
         local = pl.col("started_at").dt.convert_time_zone(zone)
         minute = (
             (local.dt.weekday().cast(pl.Int64) - 1) * MINUTES_PER_DAY
             + local.dt.hour().cast(pl.Int64) * 60
             + local.dt.minute().cast(pl.Int64)
         )
-        in_zone = pl.col("price_id").is_in([t.price_id for t in banded if t.time_zone == zone])
-        per_zone.append(pl.when(in_zone).then(minute))
-    records = records.with_columns(_minute=pl.coalesce(per_zone))
-    return records.join(_band_table(banded), on=["price_id", "_minute"], how="left").with_columns(
-        pl.col("_percent").fill_null(FULL_PERCENT)
-    )
+        numbers = [i for i in banded if table.tariffs[i].time_zone == zone]
+        per_zone.append(pl.when(pl.col("_t").is_in(numbers)).then(minute))
+    # One week of minutes per banded tariff: the band number at each minute.
+    slot = [banded.index(i) if i in banded else None for i in range(len(table.tariffs))]
+    week: list[int | None] = []
+    for index in banded:
+        minutes: list[int | None] = [None] * MINUTES_PER_WEEK
+        for band in table.tariffs[index].bands:
+            number = _band_names(table).index((index, band.name))
+            for day in band.weekdays:
+                start = day * MINUTES_PER_DAY
+                span = range(start + band.start_minute, start + band.end_minute)
+                minutes[span.start : span.stop] = [number] * len(span)
+        week += minutes
+    offset = table.term(slot, pl.Int64()) * MINUTES_PER_WEEK + pl.coalesce(per_zone)
+    return pl.lit(pl.Series(week, dtype=pl.UInt32)).gather(offset)
 
 
-def _band_table(banded: Sequence[Tariff]) -> pl.LazyFrame:
-    price_ids, minutes, names, percents = [], [], [], []
-    for tariff in banded:
-        for band in tariff.bands:
-            for day in sorted(band.weekdays):
-                span = range(
-                    day * MINUTES_PER_DAY + band.start_minute,
-                    day * MINUTES_PER_DAY + band.end_minute,
-                )
-                price_ids += [tariff.price_id] * len(span)
-                minutes += list(span)
-                names += [band.name] * len(span)
-                percents += [band.percent] * len(span)
-    return pl.LazyFrame(
-        {"price_id": price_ids, "_minute": minutes, "band": names, "_percent": percents},
-        schema={
-            "price_id": pl.String,
-            "_minute": pl.Int64,
-            "band": pl.String,
-            "_percent": pl.Int64,
-        },
-    )
+def _band_names(table: _Table) -> list[tuple[int, str]]:
+    return [(i, band.name) for i, tariff in enumerate(table.tariffs) for band in tariff.bands]
 
 
-def _with_amount(records: pl.LazyFrame, tier_count: int) -> pl.LazyFrame:
+def _allowance() -> dict[str, pl.Expr]:
+    """What of the included quantity the record uses, and the part of the chargeable axis
+    (counted from 0 where the allowance ends) it covers: [_start, _end)."""
     quantity, used, included = pl.col("rated_quantity"), pl.col("_used"), pl.col("_included")
-    rated = pl.col("status") == RATED
-    included_used = pl.min_horizontal(quantity, pl.max_horizontal(included - used, 0))
-    start = pl.max_horizontal(used - included, 0)
-    end = pl.max_horizontal(used + quantity - included, 0)
+    return {
+        "included_used": pl.min_horizontal(quantity, pl.max_horizontal(included - used, 0)),
+        "_start": pl.max_horizontal(used - included, 0),
+        "_end": pl.max_horizontal(used + quantity - included, 0),
+    }
+
+
+def _exact(table: _Table) -> pl.Expr:
+    """The amount before the band and the rounding, in 1/denominator units (Int128)."""
+    start, end = pl.col("_start"), pl.col("_end")
     tiers = [
-        pl.max_horizontal(
-            pl.min_horizontal(end, pl.col(f"_to{k}"))
-            - pl.max_horizontal(start, pl.col(f"_from{k}")),
-            0,
-        ).cast(_I128)
-        * pl.col(f"_rate{k}")
-        for k in range(tier_count)
+        _overlap(start, end, low, high).cast(_I128) * rate for low, high, rate in table.tiers()
     ]
-    exact = (
+    return (
         pl.when(pl.col("_zoned"))
         .then((end - start).cast(_I128) * pl.col("_zone_rate"))
         .otherwise(pl.sum_horizontal(tiers))
     )
-    numerator = exact * pl.col("_percent").cast(_I128)
-    denominator = (pl.col("_denominator") * FULL_PERCENT).cast(_I128)
-    return records.with_columns(
-        amount=pl.when(rated).then(_half_even(numerator, denominator)).otherwise(0),
-        scale=pl.col("_scale"),
-        currency=pl.col("_currency"),
-        included_used=pl.when(rated).then(included_used).otherwise(0),
-        chargeable_quantity=pl.when(rated).then(quantity - included_used).otherwise(0),
-        band=pl.when(rated).then(pl.col("band")),
-    )
+
+
+def _percent(table: _Table) -> pl.Expr:
+    percents = [band.percent for tariff in table.tariffs for band in tariff.bands]
+    lookup = pl.lit(pl.Series(percents, dtype=pl.Int64)).gather(pl.col("_band_number"))
+    return lookup.fill_null(FULL_PERCENT)
+
+
+def _amount(table: _Table) -> list[pl.Expr]:
+    rated = pl.col("status") == RATED
+    names = [band.name for tariff in table.tariffs for band in tariff.bands]
+    included_used = pl.col("included_used")
+    chargeable = pl.col("rated_quantity") - included_used
+    band = pl.lit(pl.Series(names, dtype=pl.String)).gather(pl.col("_band_number"))
+    return [
+        pl.when(rated).then(_half_even()).otherwise(0).alias("amount"),
+        table.of("scale", pl.Int64()).alias("scale"),
+        table.of("currency", pl.String()).alias("currency"),
+        pl.when(rated).then(included_used).otherwise(0).alias("included_used"),
+        pl.when(rated).then(chargeable).otherwise(0).alias("chargeable_quantity"),
+        pl.when(rated).then(band).alias("band"),
+    ]
 
 
 def _overlap(start: pl.Expr, end: pl.Expr, low: pl.Expr, high: pl.Expr) -> pl.Expr:
     return pl.max_horizontal(pl.min_horizontal(end, high) - pl.max_horizontal(start, low), 0)
 
 
-def _half_even(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
-    quotient = numerator // denominator
-    twice = 2 * (numerator - quotient * denominator)
+def _half_even() -> pl.Expr:
+    """_numerator / _denominator rounded half to even, from _quotient and twice the rest."""
+    quotient, twice, denominator = pl.col("_quotient"), pl.col("_twice"), pl.col("_denominator")
     up = (twice > denominator) | ((twice == denominator) & (quotient % 2 == 1))
     return (quotient + up.cast(_I128)).cast(pl.Int64)
