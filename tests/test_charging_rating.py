@@ -302,12 +302,13 @@ def test_batch_keeps_input_order_rejects_unknown_tariffs_and_starts_from_used_be
             ("p", data(MONDAY, GB // 2, "early")),
         ]
     )
+    # What earlier runs rated, given in two parts for the same key (summed, never duplicated).
     start = pl.DataFrame(
         {
-            "product_id": ["prod"],
-            "price_id": ["p"],
-            "period_start": [JAN],
-            "used_before": [GB // 4],
+            "product_id": ["prod", "prod", "other"],
+            "price_id": ["p", "p", "p"],
+            "period_start": [JAN, JAN, JAN],
+            "used_before": [GB // 8, GB // 8, GB],
         },
         schema_overrides={"period_start": pl.Datetime("us", "UTC")},
     )

@@ -336,8 +336,10 @@ def _used_before(records: pl.DataFrame, start: pl.DataFrame | None) -> pl.Series
     ).to_series()
     used = pl.zeros(records.height, pl.Int64, eager=True).scatter(order, before)
     if start is not None:
+        # Summed per key first: a repeated key must not repeat records.
+        per_key = start.group_by(KEYS).agg(pl.col("used_before").sum())
         earlier = records.select(KEYS).join(
-            start.select(*KEYS, "used_before"), on=list(KEYS), how="left", maintain_order="left"
+            per_key, on=list(KEYS), how="left", maintain_order="left"
         )
         used = used + earlier["used_before"].fill_null(0)
     return used.alias("_used")
