@@ -28,7 +28,7 @@ from ossbss.charging import batch
 from ossbss.charging.rating import RATED, REJECTED, divide_half_even
 from ossbss.events.charging import AllowanceRenewed, AllowanceThresholdReached
 from ossbss.kernel.money import minor_unit_exponent
-from ossbss.kernel.outbox import publish
+from ossbss.kernel.outbox import publish_many
 from ossbss.kernel.time import Period
 
 RERATED = "rerated"
@@ -85,10 +85,8 @@ def rate_period(
             progress(chunk.height, records.height)
     rated = pl.concat(results)
     crossings = [] if rerate else allowance_crossings(rated, counted, tariffs)
-    for crossing in crossings:
-        publish(session, crossing.event(now), now=now)
-    for renewal in [] if rerate else throttle_renewals(rated, counted, tariffs):
-        publish(session, renewal, now=now)
+    renewals = [] if rerate else throttle_renewals(rated, counted, tariffs)
+    publish_many(session, [*(crossing.event(now) for crossing in crossings), *renewals], now=now)
     return _summary(rated, len(crossings))
 
 
@@ -130,15 +128,17 @@ def _flat_rate(records: pl.DataFrame, terms: pl.DataFrame) -> pl.DataFrame:
 
 
 def _account_terms(session: Session, account_ids: Sequence[str]) -> pl.DataFrame:
-    """Per account: its currency and bill cycle (monthly on the 1st when it has none)."""
+    """Per account: its currency and bill cycle (monthly on the 1st when it has none, or
+    when the account is unknown to this database)."""
+    terms = account.billing_terms(session, account_ids=account_ids)
     rows = []
     for account_id in account_ids:
-        document = account.get_billing_account(session, account_id=account_id)
-        cycle = account.bill_cycle_for(session, account_id=account_id)
+        found = terms.get(account_id)
+        cycle = found.cycle if found else None
         rows.append(
             (
                 account_id,
-                str(document.get("currency") or "EUR"),
+                found.currency if found else None,
                 cycle.billing_day if cycle else 1,
                 cycle.months if cycle else 1,
             )
