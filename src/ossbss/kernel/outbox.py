@@ -17,9 +17,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, insert, select
+from sqlalchemy import Integer, String, Table, Text, UniqueConstraint, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ossbss.kernel.db import Base, Database, JSONDocument, UTCDateTime, notify_after_commit
@@ -83,7 +83,7 @@ def publish_many(session: Session, events: Sequence[Event], *, now: datetime) ->
         return
     notify_after_commit(session)
     session.execute(
-        insert(OutboxMessage),
+        insert(cast(Table, OutboxMessage.__table__)),  # Core: no ORM bookkeeping per row
         [
             {
                 "event_id": new_id(),
