@@ -76,6 +76,8 @@ def reserve(session: Session, *, payload: Any, now: datetime) -> Document:
     if amount <= 0:
         raise InvalidInput("Invalid amount", field="amount.amount", detail="must be > 0")
     if amount > balances.available(bucket):
+        balances.release_expired(session, account_id=bucket.billing_account_id, now=now)
+    if amount > balances.available(bucket):
         raise Conflict(
             "Insufficient balance",
             field="amount.amount",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ossbss import account
@@ -39,6 +39,12 @@ from ossbss.kernel.money import Money
 from ossbss.kernel.time import format_datetime
 
 OPEN, RELEASED = "open", "released"
+_SESSION = select(ChargingSession).where(ChargingSession.ref == bindparam("ref"))
+_HOLDS = select(Reservation).where(
+    Reservation.session_ref == bindparam("ref"),
+    Reservation.rating_group == bindparam("group"),
+    Reservation.state == "active",
+)
 # Holds outlive their validityTime by this much: a report that is a little late still
 # finds its reservation.
 HOLD_GRACE = timedelta(seconds=60)
@@ -52,6 +58,21 @@ class Answer:
 
 
 def create(session: Session, *, request: ChargingDataRequest, now: datetime) -> Answer:
+    with session.no_autoflush:  # the objects it reads are the ones it changes: flush once
+        return _create(session, request, now)
+
+
+def update(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+    with session.no_autoflush:
+        return _update(session, ref, request, now)
+
+
+def release(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+    with session.no_autoflush:
+        return _release(session, ref, request, now)
+
+
+def _create(session: Session, request: ChargingDataRequest, now: datetime) -> Answer:
     if not request.subscriber:
         raise bad_request("subscriberIdentifier is mandatory to open a charging session")
     ref = new_id()
@@ -70,7 +91,6 @@ def create(session: Session, *, request: ChargingDataRequest, now: datetime) -> 
     balances.lock_account(
         session, account_id=subscriber.billing_account_id, now=now, prepaid=prepaid
     )
-    balances.release_expired(session, account_id=subscriber.billing_account_id, now=now)
     context = _Context(session, subscriber, prepaid, ref, now)
     units = [_charge(context, usage) for usage in request.usages]
     body = _response(request, units, now)
@@ -103,7 +123,7 @@ def create(session: Session, *, request: ChargingDataRequest, now: datetime) -> 
     return Answer(201, body, ref)
 
 
-def update(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+def _update(session: Session, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
     charging = _session(session, ref, now)
     if charging.state != OPEN or request.sequence <= charging.last_sequence:
         return _repeat(charging, request, 200)
@@ -116,7 +136,7 @@ def update(session: Session, *, ref: str, request: ChargingDataRequest, now: dat
     return Answer(200, body, ref)
 
 
-def release(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+def _release(session: Session, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
     charging = _session(session, ref, now)
     if charging.state != OPEN or request.sequence <= charging.last_sequence:
         return _repeat(charging, request, 204)
@@ -151,13 +171,13 @@ def _repeat(charging: ChargingSession, request: ChargingDataRequest, status: int
 
 def _session(session: Session, ref: str, now: datetime) -> ChargingSession:
     """The session under its account's lock (so its counters and holds are current)."""
-    found = session.scalars(select(ChargingSession).where(ChargingSession.ref == ref)).first()
+    found = session.scalars(_SESSION, {"ref": ref}).first()
     if found is None:
         raise _not_found(ref)
     balances.lock_account(session, account_id=found.billing_account_id, now=now)
-    session.refresh(found)
-    if found.state == OPEN:
-        balances.release_expired(session, account_id=found.billing_account_id, now=now)
+    if session.get_bind().dialect.name != "sqlite":
+        # read again under the lock; SQLite's writer held the write lock before reading
+        session.refresh(found)
     return found
 
 
@@ -231,6 +251,16 @@ class _Context:
         self.now = now
         self.pricer: Pricer = wiring().pricer
         self._money: list[Bucket | None] = []
+        self._reclaimed = False
+
+    def reclaim(self) -> bool:
+        """Give back the account's expired holds, once per request, when they could stand
+        between a request and its grant (they never matter otherwise)."""
+        if self._reclaimed:
+            return False
+        self._reclaimed = True
+        account_id = self.subscriber.billing_account_id
+        return balances.release_expired(self.session, account_id=account_id, now=self.now) > 0
 
     def allowance(self, kind: str) -> Bucket | None:
         return balances.allowance_bucket(
@@ -255,13 +285,8 @@ def _charge(context: _Context, usage: UnitUsage) -> dict[str, Any]:
         info["resultCode"] = RATING_FAILED
         return info
     allowance = context.allowance(kind)
-    for reservation in context.session.scalars(
-        select(Reservation).where(
-            Reservation.session_ref == context.ref,
-            Reservation.rating_group == usage.rating_group,
-            Reservation.state == "active",
-        )
-    ).all():
+    holds = context.session.scalars(_HOLDS, {"ref": context.ref, "group": usage.rating_group})
+    for reservation in holds.all():
         bucket = (
             allowance if allowance is not None and allowance.id == reservation.bucket_id else None
         )
@@ -321,7 +346,38 @@ def _grant(
     context: _Context, kind: str, requested: int, allowance: Bucket | None, info: dict[str, Any]
 ) -> dict[str, Any]:
     validity = wiring().validity_seconds
+    if allowance is not None and allowance.valid_to is not None:
+        left = int((allowance.valid_to - context.now).total_seconds())
+        validity = min(validity, max(left, 1))
     expires = context.now + timedelta(seconds=validity) + HOLD_GRACE
+    blocked = allowance is not None and allowance.policy == "block"
+    granted = _take(context, kind, requested, allowance, blocked, expires, info["ratingGroup"])
+    if granted < requested and context.reclaim():  # expired holds were in the way
+        more = requested - granted
+        granted += _take(context, kind, more, allowance, blocked, expires, info["ratingGroup"])
+    if granted == 0:
+        info["resultCode"] = END_USER_SERVICE_DENIED if blocked else QUOTA_LIMIT_REACHED
+        info["finalUnitIndication"] = {"finalUnitAction": "TERMINATE"}
+        return info
+    info["resultCode"] = SUCCESS
+    info["grantedUnit"] = {UNIT_FIELD[kind]: granted}
+    info["validityTime"] = validity
+    if _nothing_left(context, kind, allowance, blocked):
+        info["finalUnitIndication"] = {"finalUnitAction": "TERMINATE"}
+    return info
+
+
+def _take(
+    context: _Context,
+    kind: str,
+    requested: int,
+    allowance: Bucket | None,
+    blocked: bool,
+    expires: datetime,
+    group: int,
+) -> int:
+    """Hold up to ``requested`` units: from the allowance first, then (unless the fair-use
+    policy blocks) from money. Returns the units held."""
     from_allowance = 0
     if allowance is not None:
         from_allowance = min(requested, balances.available(allowance))
@@ -334,29 +390,13 @@ def _grant(
                 now=context.now,
                 expires_at=expires,
                 session_ref=context.ref,
-                rating_group=info["ratingGroup"],
+                rating_group=group,
             )
-        if allowance.valid_to is not None:
-            validity = min(
-                validity, max(int((allowance.valid_to - context.now).total_seconds()), 1)
-            )
-    blocked = allowance is not None and allowance.policy == "block"
-    from_money = 0
-    if requested > from_allowance and not blocked:
-        from_money = _grant_from_money(
-            context, kind, requested - from_allowance, expires, info["ratingGroup"]
-        )
-    granted = from_allowance + from_money
-    if granted == 0:
-        info["resultCode"] = END_USER_SERVICE_DENIED if blocked else QUOTA_LIMIT_REACHED
-        info["finalUnitIndication"] = {"finalUnitAction": "TERMINATE"}
-        return info
-    info["resultCode"] = SUCCESS
-    info["grantedUnit"] = {UNIT_FIELD[kind]: granted}
-    info["validityTime"] = validity
-    if _nothing_left(context, kind, allowance, blocked):
-        info["finalUnitIndication"] = {"finalUnitAction": "TERMINATE"}
-    return info
+    if requested == from_allowance or blocked:
+        return from_allowance
+    return from_allowance + _grant_from_money(
+        context, kind, requested - from_allowance, expires, group
+    )
 
 
 def _grant_from_money(
