@@ -308,3 +308,40 @@ def test_a_hundred_parallel_sessions_never_get_more_than_the_balance(
         ).all()
     assert 150 - money["remainingValue"]["amount"] * 100 == -sum(debits)
     assert money["remainingValue"]["amount"] >= 0
+
+
+def test_holds_of_a_silent_session_expire_and_go_to_others(
+    client: TestClient, platform: bootstrap.Platform
+) -> None:
+    from datetime import timedelta
+
+    world = build(client, included_mb=None)
+    top_up(client, world, 0.1)  # 10 MB
+    first = client.post(NCHF, json=charging_request(0, usage(10, request=10 * MB), chargingId=1))
+    assert by_group(first.json())[10]["grantedUnit"] == {"totalVolume": 10 * MB}
+    assert by_group(first.json())[10]["validityTime"] == 3600
+    refused = client.post(NCHF, json=charging_request(0, usage(10, request=MB), chargingId=2))
+    assert refused.status_code == 403
+    clock = platform.clock
+    assert hasattr(clock, "advance")
+    clock.advance(timedelta(seconds=3600 + 61))  # validity and grace have run out
+    second = client.post(NCHF, json=charging_request(0, usage(10, request=MB), chargingId=3))
+    assert second.status_code == 201, second.text
+    assert by_group(second.json())[10]["grantedUnit"] == {"totalVolume": MB}
+    # the silent session's late report is still debited, never dropped
+    ref = first.headers["Location"].rsplit("/", 1)[1]
+    late = client.post(f"{NCHF}/{ref}/release", json=charging_request(1, usage(10, used=4 * MB)))
+    assert late.status_code == 204
+    money = buckets(client, world)["monetary"]
+    assert (money["remainingValue"]["amount"], money["reservedValue"]["amount"]) == (0.06, 0.01)
+
+
+def test_a_grant_is_valid_no_longer_than_the_allowance_period(
+    client: TestClient, platform: bootstrap.Platform
+) -> None:
+    from datetime import UTC, datetime
+
+    build(client, included_mb=100)
+    platform.clock.set(datetime(2026, 1, 31, 23, 50, tzinfo=UTC))  # type: ignore[attr-defined]
+    _, body = open_session(client, usage(10, request=MB))
+    assert by_group(body)[10]["validityTime"] == 600
