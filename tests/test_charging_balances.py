@@ -284,3 +284,16 @@ def test_unknown_things_are_404(client: TestClient) -> None:
         client.patch(f"{BALANCE}/reserveBalance/nope", json={"status": "cancelled"}).status_code
         == 404
     )
+
+
+def test_an_allowance_bucket_can_be_topped_up_in_its_own_units(client: TestClient) -> None:
+    world = build(client, included_mb=100)
+    use_data(client, 10)
+    data = buckets(client, world)["data"]
+    body = {"bucket": {"id": data["id"]}, "amount": {"amount": 0.5, "units": "GB"}}
+    topped = client.post(f"{BALANCE}/topupBalance", json=body)
+    assert topped.status_code == 201, topped.text
+    assert topped.json()["amount"] == {"amount": 512 * MB, "units": "byte"}
+    assert buckets(client, world)["data"]["remainingValue"]["amount"] == 602 * MB
+    wrong = {"bucket": {"id": data["id"]}, "amount": {"amount": 5, "units": "min"}}
+    assert client.post(f"{BALANCE}/topupBalance", json=wrong).status_code == 400

@@ -98,6 +98,8 @@ def change_reservation(
     action = _action(session, "reserveBalance", reservation_id)
     reservation = session.scalars(select(Reservation).where(Reservation.id == reservation_id)).one()
     balances.lock_account(session, account_id=reservation.billing_account_id, now=now)
+    session.refresh(reservation)  # as it is now that the account is ours
+    session.refresh(action)
     status = changes.get("status")
     unknown = set(changes) - {"status", "reason", "description"}
     if unknown:
