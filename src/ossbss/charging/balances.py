@@ -300,7 +300,7 @@ def debit(
     bucket.remaining -= amount
     bucket.updated_at = now
     if record:
-        _record(session, action=reason, bucket=bucket, amount=-amount, body={}, now=now)
+        record_action(session, action=reason, bucket=bucket, amount=-amount, body={}, now=now)
     if bucket.usage_type == domain.MONEY:
         _check_low_balance(session, bucket=bucket, before=before, now=now)
     else:
@@ -352,7 +352,7 @@ def _check_allowance(session: Session, *, bucket: Bucket, before: int, now: date
         notify_bucket_changed(session, bucket=bucket, now=now)
 
 
-def _record(
+def record_action(
     session: Session,
     *,
     action: str,
@@ -363,6 +363,7 @@ def _record(
     status: str = "confirmed",
     action_id: str | None = None,
 ) -> BalanceAction:
+    """One line of balance action history (the TMF654 operations' documents live here)."""
     row = BalanceAction(
         id=action_id or new_id(),
         action=action,
@@ -376,27 +377,3 @@ def _record(
     )
     session.add(row)
     return row
-
-
-def record(
-    session: Session,
-    *,
-    action: str,
-    bucket: Bucket,
-    amount: int,
-    body: dict[str, Any],
-    now: datetime,
-    status: str = "confirmed",
-    action_id: str | None = None,
-) -> BalanceAction:
-    """One line of balance action history (the TMF654 operations' documents live here)."""
-    return _record(
-        session,
-        action=action,
-        bucket=bucket,
-        amount=amount,
-        body=body,
-        now=now,
-        status=status,
-        action_id=action_id,
-    )

@@ -159,7 +159,7 @@ def _confirm(
         "confirmationDate": format_datetime(now),
         "@type": TYPES[action],
     }
-    balances.record(
+    balances.record_action(
         session,
         action=action,
         bucket=bucket,
