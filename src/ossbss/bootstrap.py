@@ -112,6 +112,8 @@ def build(
         poll_seconds=settings.dispatcher_poll_seconds,
         lease_seconds=settings.activation_lease_seconds,
     )
+    usage.subscribe(registry, clock)
+    provisioning.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
     charging.configure(
         rating_groups=charging.parse_rating_groups(settings.charging_rating_groups),

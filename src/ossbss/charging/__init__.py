@@ -13,6 +13,7 @@ from ossbss.charging.ports import (
     SubscriberDirectory,
 )
 from ossbss.charging.provisional_pricer import CatalogPricer
+from ossbss.charging.rating_run import RatingSummary, rate_period
 from ossbss.charging.wiring import Wiring, configure, restore, wiring
 
 # TMF654 is served by charging's own routes, not by the generic document machinery.
@@ -26,11 +27,13 @@ __all__ = [
     "DictDirectory",
     "FunctionDirectory",
     "Pricer",
+    "RatingSummary",
     "Subscriber",
     "SubscriberDirectory",
     "Wiring",
     "configure",
     "parse_rating_groups",
+    "rate_period",
     "restore",
     "router",
     "wiring",

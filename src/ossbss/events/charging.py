@@ -18,13 +18,16 @@ class AllowanceThresholdReached(Event):
 
     product_id: str
     billing_account_id: str
-    bucket_id: str
+    bucket_id: str | None  # None when offline rating counted it (no bucket)
     kind: str
     percent: int
     policy: str
     period_start: datetime
     period_end: datetime | None
     occurred_at: datetime
+    # The rates a "throttle" policy asks for (from the price's fairUsage), else None.
+    throttle_down_kbps: int | None = None
+    throttle_up_kbps: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,4 +41,17 @@ class LowBalance(Event):
     currency: str
     remaining_minor: int
     threshold_minor: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class AllowanceRenewed(Event):
+    """A product's first usage of a new billing period was counted against an allowance whose
+    fair-usage policy throttles: whatever throttle the previous period left is lifted."""
+
+    topic = "charging.allowance-renewed"
+
+    product_id: str
+    kind: str
+    period_start: datetime
     occurred_at: datetime

@@ -1,0 +1,273 @@
+"""Usage ingestion, suspense and recycling, rating write-back and billing, through the room's
+door and TMF635."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from ossbss import bootstrap, usage
+from ossbss.kernel import FixedClock, OutboxMessage, Period
+from ossbss.usage import UsageInput
+from ossbss.usage.models import QuarantinedRecord, UsageRecord
+
+USAGE = "/tmf-api/usageManagement/v4/usage"
+SPECS = "/tmf-api/usageManagement/v4/usageSpecification"
+T0 = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
+
+
+def call(key: str, subscriber: str = "31612345678", **changes: object) -> UsageInput:
+    values: dict[str, object] = {
+        "record_key": key,
+        "kind": "voice",
+        "subscriber": subscriber,
+        "started_at": T0,
+        "duration_seconds": 65,
+        "destination": "31201234567",
+        "source": "cdr",
+        "source_ref": f"test.csv:{key}",
+    }
+    values.update(changes)
+    return UsageInput(**values)  # type: ignore[arg-type]
+
+
+def register(platform: bootstrap.Platform, identifier: str, product: str = "p1") -> int:
+    with platform.database.unit_of_work() as session:
+        return usage.register_subscriber(
+            session,
+            identifier=identifier,
+            product_id=product,
+            billing_account_id="acc-1",
+            offering_id="off-1",
+            customer_id="cust-1",
+            valid_from=T0 - timedelta(days=1),
+            now=platform.clock.now(),
+        )
+
+
+def ingest(platform: bootstrap.Platform, records: list[UsageInput]) -> usage.IngestReport:
+    with platform.database.unit_of_work() as session:
+        return usage.ingest(session, records=records, now=platform.clock.now())
+
+
+def record(client: TestClient, key: str) -> dict:
+    found = client.get(USAGE, params={"status": "guided,received,rated,rejected,billed"}).json()
+    for item in found:
+        chars = {c["name"]: c["value"] for c in item["usageCharacteristic"]}
+        if chars["recordKey"] == key:
+            return client.get(f"{USAGE}/{item['id']}").json()
+    raise AssertionError(f"no usage with key {key}")
+
+
+def test_counts_every_record_once_and_quarantines_the_insane(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    register(platform, "31612345678")
+    report = ingest(
+        platform,
+        [
+            call("a"),
+            call("b", subscriber="31699999999"),
+            call("a"),  # duplicate inside the batch
+            call("c", duration_seconds=-5),
+            call("d", kind="fax"),
+            call("e", started_at=platform.clock.now() + timedelta(hours=1)),
+            call("f", duration_seconds=90 * 86400),
+        ],
+    )
+    assert (report.accepted, report.suspended, report.duplicates, report.rejected) == (1, 1, 1, 4)
+    again = ingest(platform, [call("a"), call("b", subscriber="31699999999")])
+    assert (again.accepted, again.suspended, again.duplicates) == (0, 0, 2)
+    with platform.database.unit_of_work(write=False) as session:
+        reasons = sorted(session.scalars(select(QuarantinedRecord.reason)))
+        stored = session.scalar(select(func.count()).select_from(UsageRecord))
+    assert stored == 2
+    assert reasons == [
+        "absurd duration_seconds (7776000 > 31 days)",
+        "negative duration_seconds",
+        "start time in the future",
+        "unknown kind 'fax'",
+    ]
+    guided = record(client, "a")
+    assert guided["status"] == "guided"
+    assert guided["relatedParty"] == [
+        {"id": "cust-1", "role": "customer", "@referredType": "Customer"}
+    ]
+    assert guided["usageType"] == "voice"
+    suspended = record(client, "b")
+    assert suspended["status"] == "received"
+    assert "unknown subscriber" in suspended["description"]
+
+
+def test_a_new_subscriber_recycles_its_suspended_records(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    ingest(platform, [call(f"s{n}", subscriber="alice@isp") for n in range(3)])
+    ingest(platform, [call("other", subscriber="bob@isp")])
+    assert register(platform, "alice@isp", product="p-alice") == 3
+    assert register(platform, "alice@isp", product="p-alice") == 0  # idempotent
+    recycled = record(client, "s1")
+    assert recycled["status"] == "guided"
+    assert "recycled from suspense" in recycled["description"]
+    assert recycled["relatedParty"][0]["id"] == "cust-1"
+    assert record(client, "other")["status"] == "received"
+    with platform.database.unit_of_work(write=False) as session:
+        found = usage.find_subscriber(session, identifier="alice@isp", at=T0)
+        frame = usage.records_to_rate(session, period=Period(T0, T0 + timedelta(days=1)))
+    assert found is not None
+    assert found.product_id == "p-alice"
+    assert sorted(frame["product_id"].to_list()) == ["p-alice"] * 3
+    topics = _topics(platform)
+    assert "usage.subscriber-recycled" in topics
+
+
+def test_an_ended_identity_sends_later_usage_to_suspense(platform: bootstrap.Platform) -> None:
+    register(platform, "carol")
+    with platform.database.unit_of_work() as session:
+        usage.end_subscriber(session, identifier="carol", valid_to=T0 + timedelta(hours=1))
+    report = ingest(
+        platform,
+        [
+            call("before", subscriber="carol"),
+            call("after", subscriber="carol", started_at=T0 + timedelta(hours=2)),
+        ],
+    )
+    assert (report.accepted, report.suspended) == (1, 1)
+
+
+def test_rating_is_written_to_columns_and_document_and_billing_freezes_it(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    register(platform, "31612345678")
+    ingest(platform, [call("r1"), call("r2"), call("r3", started_at=T0 + timedelta(days=40))])
+    period = Period(T0 - timedelta(days=1), T0 + timedelta(days=30))
+    with platform.database.unit_of_work(write=False) as session:
+        frame = usage.records_to_rate(session, period=period)
+    assert frame.height == 2
+    assert frame.schema["started_at"] == pl.Datetime("us", "UTC")
+    assert frame["duration_seconds"].to_list() == [65, 65]
+    ids = frame["id"].to_list()
+    rated = pl.DataFrame(
+        {
+            "id": ids,
+            "status": ["rated", "rejected"],
+            "amount": [12345, None],
+            "scale": [4, None],
+            "currency": ["EUR", None],
+            "price_id": ["price-1", None],
+            "rated_quantity": [120, None],
+            "reason": [None, "no price for zone"],
+        },
+        schema_overrides={"amount": pl.Int64, "scale": pl.Int64, "rated_quantity": pl.Int64},
+    )
+    with platform.database.unit_of_work() as session:
+        usage.record_rating(session, rated=rated, now=platform.clock.now())
+    first = client.get(f"{USAGE}/{ids[0]}").json()
+    assert first["status"] == "rated"
+    [rating] = first["ratedProductUsage"]
+    assert rating["taxExcludedRatingAmount"] == {"unit": "EUR", "value": 1.2345}
+    assert rating["productRef"]["id"] == "p1"
+    assert rating["isBilled"] is False
+    second = client.get(f"{USAGE}/{ids[1]}").json()
+    assert second["status"] == "rejected"
+    assert "no price for zone" in second["description"]
+    with platform.database.unit_of_work(write=False) as session:
+        assert usage.records_to_rate(session, period=period).height == 0
+        assert usage.records_to_rate(session, period=period, rerate=True).height == 1
+    with platform.database.unit_of_work() as session:
+        usage.mark_billed(session, ids=[ids[0]], now=platform.clock.now())
+    billed = client.get(f"{USAGE}/{ids[0]}").json()
+    assert billed["status"] == "billed"
+    assert billed["ratedProductUsage"][0]["isBilled"] is True
+    with platform.database.unit_of_work(write=False) as session:
+        assert usage.records_to_rate(session, period=period, rerate=True).height == 0
+    refused = client.delete(f"{USAGE}/{ids[0]}")
+    assert refused.status_code == 409, refused.text
+    assert client.delete(f"{USAGE}/{ids[1]}").status_code == 204
+
+
+def test_post_ingests_one_record_with_the_same_rules(client: TestClient, clock: FixedClock) -> None:
+    body = {
+        "usageType": "data",
+        "usageDate": "2026-01-15T08:00:00Z",
+        "usageCharacteristic": [
+            {"name": "recordKey", "value": "api-1"},
+            {"name": "subscriber", "value": "dave@isp"},
+            {"name": "bytesUp", "value": 1000},
+            {"name": "bytesDown", "value": 50000},
+        ],
+    }
+    created = client.post(USAGE, json=body)
+    assert created.status_code == 201, created.text
+    document = created.json()
+    assert document["status"] == "received"  # nobody knows dave yet
+    assert created.headers["Location"] == document["href"]
+    assert client.get(document["href"].replace("http://testserver", "")).json() == document
+    again = client.post(USAGE, json=body)
+    assert again.status_code == 409
+    assert document["id"] in again.json()["message"]
+    negative = {
+        **body,
+        "usageCharacteristic": [
+            *body["usageCharacteristic"][1:],
+            {"name": "recordKey", "value": "api-2"},
+            {"name": "durationSeconds", "value": -1},
+        ],
+    }
+    bad = client.post(USAGE, json=negative)
+    assert bad.status_code == 400
+    assert bad.json()["message"].startswith("usageCharacteristic.durationSeconds")
+    future = client.post(USAGE, json={**body, "usageDate": "2027-01-01T00:00:00Z"})
+    assert future.status_code == 400
+    assert future.json()["message"].startswith("usageDate")
+    wrong_type = client.post(USAGE, json={**body, "usageDate": 5})
+    assert wrong_type.status_code == 400
+    assert "usageDate" in wrong_type.json()["message"]
+    # A client may write a suspended record off, not rate it.
+    patched = client.patch(document["href"], json={"status": "rated"})
+    assert patched.status_code == 409
+    written_off = client.patch(document["href"], json={"status": "rejected"})
+    assert written_off.status_code == 200
+    assert written_off.json()["status"] == "rejected"
+    assert client.patch(document["href"], json={"usageType": "voice"}).status_code == 400
+    listed = client.get(USAGE, params={"status": "rejected"})
+    assert [item["id"] for item in listed.json()] == [document["id"]]
+
+
+def test_usage_specifications_are_seeded_and_editable(client: TestClient) -> None:
+    client.post(
+        USAGE,
+        json={
+            "usageType": "sms",
+            "usageDate": "2026-01-15T08:00:00Z",
+            "usageCharacteristic": [{"name": "subscriber", "value": "316"}],
+        },
+    )
+    names = sorted(spec["name"] for spec in client.get(SPECS).json())
+    assert names == ["data", "sms", "voice"]
+    created = client.post(SPECS, json={"name": "mms", "description": "multimedia message"})
+    assert created.status_code == 201
+    spec_id = created.json()["id"]
+    patched = client.patch(f"{SPECS}/{spec_id}", json={"description": "MMS"})
+    assert patched.json()["description"] == "MMS"
+    assert client.delete(f"{SPECS}/{spec_id}").status_code == 204
+
+
+def test_hub_subscribers_get_usage_create_events(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    hub = client.post(
+        "/tmf-api/usageManagement/v4/hub", json={"callback": "http://127.0.0.1:9/listener"}
+    )
+    assert hub.status_code == 201
+    register(platform, "31612345678")
+    ingest(platform, [call("h1"), call("h2")])
+    assert _topics(platform).count("tmf.resource-changed") == 2
+
+
+def _topics(platform: bootstrap.Platform) -> list[str]:
+    with platform.database.unit_of_work(write=False) as session:
+        return list(session.scalars(select(OutboxMessage.topic)))
