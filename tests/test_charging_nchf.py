@@ -20,9 +20,14 @@ from ossbss.charging.models import BalanceAction, Reservation
 @pytest.fixture(autouse=True)
 def directory() -> Iterator[charging.DictDirectory]:
     found = charging.DictDirectory()
-    previous = charging.configure(directory=found, pricer=charging.CatalogPricer(cache_seconds=0))
+    previous = charging.configure(directory=found, pricer=charging.TariffPricer(cache_seconds=0))
     yield found
     charging.restore(previous)
+
+
+# The rater rounds each amount half-even to 10^-6 EUR, so what money buys may exceed the exact
+# rate by half a micro-euro's worth: at 0.01 EUR/MB, up to 52 bytes a grant (never more money).
+SLACK = 53
 
 
 def open_session(
@@ -85,7 +90,7 @@ def test_beyond_the_allowance_money_pays_and_the_last_grant_says_so(client: Test
         f"{NCHF}/{ref}/update", json=charging_request(1, usage(10, request=25 * MB, used=25 * MB))
     )
     info = by_group(response.json())[10]
-    assert info["grantedUnit"] == {"totalVolume": 5 * MB}
+    assert 5 * MB <= info["grantedUnit"]["totalVolume"] < 5 * MB + SLACK
     assert info["finalUnitIndication"] == {"finalUnitAction": "TERMINATE"}
     response = client.post(
         f"{NCHF}/{ref}/update", json=charging_request(2, usage(10, request=5 * MB, used=5 * MB))
@@ -255,13 +260,13 @@ SESSIONS = 100
 QUOTA = 3 * MB
 
 
-def _run_session(client: TestClient, number: int) -> tuple[int, int]:
-    """Open, then report what was granted and ask again until refused; (granted, used)."""
+def _run_session(client: TestClient, number: int) -> tuple[int, int, int]:
+    """Open, then report what was granted and ask again until refused; (granted, used, answers)."""
     granted = used = 0
     create = charging_request(0, usage(10, request=QUOTA), msisdn=MSISDN, chargingId=number)
     response = client.post(NCHF, json=create)
     if response.status_code == 403:
-        return 0, 0
+        return 0, 0, 0
     assert response.status_code == 201, response.text
     ref = response.headers["Location"].rsplit("/", 1)[1]
     last = by_group(response.json())[10].get("grantedUnit", {}).get("totalVolume", 0)
@@ -280,7 +285,7 @@ def _run_session(client: TestClient, number: int) -> tuple[int, int]:
         granted += last
         sequence += 1
     assert client.post(f"{NCHF}/{ref}/release", json=charging_request(sequence)).status_code == 204
-    return granted, used
+    return granted, used, sequence
 
 
 def test_a_hundred_parallel_sessions_never_get_more_than_the_balance(
@@ -290,9 +295,10 @@ def test_a_hundred_parallel_sessions_never_get_more_than_the_balance(
     top_up(client, world, 1.5)  # 150 MB at 0.01 EUR/MB: 200 MB in all
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(lambda n: _run_session(client, n), range(SESSIONS)))
-    granted = sum(g for g, _ in results)
-    used = sum(u for _, u in results)
-    assert granted <= 200 * MB
+    granted = sum(g for g, _, _ in results)
+    used = sum(u for _, u, _ in results)
+    grants = sum(n for _, _, n in results)
+    assert granted <= 200 * MB + grants * SLACK
     assert granted >= 200 * MB - SESSIONS  # everything was handed out (bar a byte a session)
     state = buckets(client, world)
     data, money = state["data"], state["monetary"]

@@ -163,6 +163,8 @@ def allowance_bucket(
     )
     bucket.rollover = carried
     bucket.policy = allowance.policy
+    bucket.throttle_down_kbps = allowance.throttle_down_kbps
+    bucket.throttle_up_kbps = allowance.throttle_up_kbps
     session.add(bucket)
     session.flush()
     return bucket
@@ -346,6 +348,8 @@ def _check_allowance(session: Session, *, bucket: Bucket, before: int, now: date
                 period_start=bucket.valid_from,
                 period_end=bucket.valid_to,
                 occurred_at=now,
+                throttle_down_kbps=bucket.throttle_down_kbps,
+                throttle_up_kbps=bucket.throttle_up_kbps,
             ),
             now=now,
         )
