@@ -351,3 +351,30 @@ def test_a_grant_is_valid_no_longer_than_the_allowance_period(
     platform.clock.set(datetime(2026, 1, 31, 23, 50, tzinfo=UTC))  # type: ignore[attr-defined]
     _, body = open_session(client, usage(10, request=MB))
     assert by_group(body)[10]["validityTime"] == 600
+
+
+def test_subscribers_are_found_through_the_usage_room_by_default(
+    client: TestClient, platform: bootstrap.Platform
+) -> None:
+    from ossbss import usage as usage_room
+
+    world = build(client, included_mb=100)
+    charging.configure(directory=charging.FunctionDirectory(usage_room.find_subscriber))
+    with platform.database.unit_of_work() as session:
+        usage_room.register_subscriber(
+            session,
+            identifier="001010000000009",
+            product_id=world.product_id,
+            billing_account_id=world.account_id,
+            offering_id=world.offering_id,
+            customer_id=None,
+            valid_from=platform.clock.now(),
+            now=platform.clock.now(),
+        )
+    request = {
+        **charging_request(0, usage(10, request=MB)),
+        "subscriberIdentifier": "imsi-001010000000009",
+    }
+    response = client.post(NCHF, json=request)
+    assert response.status_code == 201, response.text
+    assert buckets(client, world)["data"]["reservedValue"]["amount"] == MB
