@@ -354,7 +354,6 @@ def over_grant_check(base: str, world: dict[str, Any]) -> tuple[bool, str]:
     money = buckets[0]
     remaining_cents = round(money["remainingValue"]["amount"] * 100)
     balance_units = int(SHARED_CREDIT_EUR * 100) * MB
-    expected_cents = int(SHARED_CREDIT_EUR * 100) - -(-used // MB)  # ceil per debit below
     # The rater rounds amounts half-even to 10^-6 EUR: a grant may carry up to 52 bytes more
     # than the exact rate (never more money than there is).
     ok = (
@@ -364,9 +363,8 @@ def over_grant_check(base: str, world: dict[str, Any]) -> tuple[bool, str]:
     )
     detail = (
         f"{len(shared)} sessions: granted {granted / MB:.3f} MB of {balance_units / MB:.0f} MB "
-        f"affordable; used {used / MB:.3f} MB; left {remaining_cents} cents "
-        f"(>= {expected_cents} expected with per-report rounding up), reserved "
-        f"{money['reservedValue']['amount']}"
+        f"affordable; used {used / MB:.3f} MB; {remaining_cents} cents left, "
+        f"{money['reservedValue']['amount']} EUR still held"
     )
     return ok, detail
 
