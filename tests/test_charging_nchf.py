@@ -145,7 +145,9 @@ def test_postpaid_is_not_limited_by_money_and_its_usage_is_kept(
     assert (kept.amount, kept.units, kept.body["quantity"]) == (100, "EUR", 100 * MB)  # 1.00 EUR
 
 
-def test_several_rating_groups_in_one_request(client: TestClient) -> None:
+def test_several_rating_groups_in_one_request(
+    client: TestClient, platform: bootstrap.Platform
+) -> None:
     world = build(client, included_mb=None)
     top_up(client, world, 1)
     ref, body = open_session(
@@ -162,12 +164,20 @@ def test_several_rating_groups_in_one_request(client: TestClient) -> None:
     assert infos[99]["resultCode"] == "RATING_FAILED"
     assert buckets(client, world)["monetary"]["reservedValue"]["amount"] == 0.32
     release = charging_request(
-        1, usage(20, used=61, field="time"), usage(30, used=1, field="serviceSpecificUnits")
+        1,
+        usage(20, used=61, field="time"),
+        usage(30, used=1, field="serviceSpecificUnits"),
+        usage(99, used=5),
     )
     assert client.post(f"{NCHF}/{ref}/release", json=release).status_code == 204
     money = buckets(client, world)["monetary"]
     assert money["reservedValue"]["amount"] == 0
     assert money["remainingValue"]["amount"] == 0.83  # 1 - 0.07 (61 s, rounded up) - 0.10
+    with platform.database.unit_of_work(write=False) as session:
+        query = select(BalanceAction).where(BalanceAction.action == "unratedUsage")
+        kept = session.scalars(query).one()  # the unknown rating group's use is not dropped
+    assert (kept.status, kept.body["ratingGroup"]) == ("pending", 99)
+    assert kept.body["usedUnitContainer"][0]["totalVolume"] == 5
 
 
 def test_a_retransmission_gets_the_same_answer_and_is_not_debited_twice(client: TestClient) -> None:

@@ -78,6 +78,8 @@ def charge(context: Context, usage: UnitUsage) -> dict[str, Any]:
     kind = wiring().rating_groups.get(usage.rating_group)
     info: dict[str, Any] = {"ratingGroup": usage.rating_group}
     if kind is None:
+        if usage.used:  # reported but not ratable: kept for someone to look at, never dropped
+            _keep_unrated(context, usage)
         info["resultCode"] = RATING_FAILED
         return info
     allowance = context.allowance(kind)
@@ -96,6 +98,27 @@ def charge(context: Context, usage: UnitUsage) -> dict[str, Any]:
         return info
     requested = units_of(kind, usage.requested) or domain.DEFAULT_QUOTA[kind]
     return _grant(context, kind, requested, allowance, info)
+
+
+def _keep_unrated(context: Context, usage: UnitUsage) -> None:
+    context.session.add(
+        BalanceAction(
+            id=new_id(),
+            action="unratedUsage",
+            billing_account_id=context.subscriber.billing_account_id,
+            bucket_id=None,
+            amount=0,
+            units="",
+            status="pending",
+            body={
+                "product": {"id": context.subscriber.product_id},
+                "ratingGroup": usage.rating_group,
+                "usedUnitContainer": list(usage.used),
+                "reason": "no usage kind for this rating group",
+            },
+            created_at=context.now,
+        )
+    )
 
 
 def _debit_used(context: Context, kind: str, used: int, allowance: Bucket | None) -> None:
