@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ossbss.catalog import Tariff, parse_tariff
+from ossbss.catalog import Tariff, parse_tariff, select_tariff
 from ossbss.charging.batch import assign_tariffs, rate_frame
 from ossbss.charging.rating import (
     Rated,
@@ -302,12 +302,13 @@ def test_batch_keeps_input_order_rejects_unknown_tariffs_and_starts_from_used_be
             ("p", data(MONDAY, GB // 2, "early")),
         ]
     )
+    # What earlier runs rated, given in two parts for the same key (summed, never duplicated).
     start = pl.DataFrame(
         {
-            "product_id": ["prod"],
-            "price_id": ["p"],
-            "period_start": [JAN],
-            "used_before": [GB // 4],
+            "product_id": ["prod", "prod", "other"],
+            "price_id": ["p", "p", "p"],
+            "period_start": [JAN, JAN, JAN],
+            "used_before": [GB // 8, GB // 8, GB],
         },
         schema_overrides={"period_start": pl.Datetime("us", "UTC")},
     )
@@ -573,3 +574,58 @@ def test_large_quantities_do_not_overflow(rows: int) -> None:
     records = [data(MONDAY, 1024**5, f"r{i}") for i in range(rows)]
     rows_rated = rated_in_order(plan, records)
     assert [row["amount"] for row in rows_rated] == [2**20 * 8_999_700] * rows
+
+
+DAYS = st.integers(0, 5).map(lambda d: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=d))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    windows=st.lists(
+        st.tuples(
+            st.sampled_from(["data", "voice"]),
+            st.one_of(st.none(), DAYS),
+            st.one_of(st.none(), DAYS),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    instants=st.lists(
+        st.tuples(st.sampled_from(["data", "voice", "sms"]), DAYS, st.booleans()), max_size=8
+    ),
+)
+def test_assign_tariffs_is_select_tariff_column_wise(
+    windows: list[tuple[str, datetime | None, datetime | None]],
+    instants: list[tuple[str, datetime, bool]],
+) -> None:
+    tariffs = [
+        tariff(
+            f"t{i}",
+            unitOfMeasure={"units": "MB" if kind == "data" else "min"},
+            price=eur(1),
+            validFor={
+                key: value.isoformat()
+                for key, value in (("startDateTime", start), ("endDateTime", end))
+                if value is not None
+            },
+        )
+        for i, (kind, start, end) in enumerate(windows)
+    ]
+    frame = pl.DataFrame(
+        {
+            "offering_id": ["o" if known else "other" for _, _, known in instants],
+            "kind": [kind for kind, _, _ in instants],
+            "started_at": [at for _, at, _ in instants],
+        },
+        schema={
+            "offering_id": pl.String,
+            "kind": pl.String,
+            "started_at": pl.Datetime("us", "UTC"),
+        },
+    )
+    chosen = assign_tariffs(frame, {"o": tariffs})["price_id"].to_list()
+    expected = []
+    for kind, at, known in instants:
+        found = select_tariff(tariffs, kind, at) if known else None
+        expected.append(found.price_id if found else None)
+    assert chosen == expected

@@ -233,6 +233,14 @@ def test_post_ingests_one_record_with_the_same_rules(client: TestClient, clock: 
     assert written_off.status_code == 200
     assert written_off.json()["status"] == "rejected"
     assert client.patch(document["href"], json={"usageType": "voice"}).status_code == 400
+    nul = client.post(USAGE, json={**body, "description": "a\u0000b"})
+    assert nul.status_code == 400
+    text = client.post(USAGE, content=b"{}", headers={"Content-Type": "text/plain"})
+    assert text.status_code == 415
+    huge = [{"name": "subscriber", "value": "x"}, {"name": "bytesUp", "value": 2**70}]
+    too_big = client.post(USAGE, json={**body, "usageCharacteristic": huge})
+    assert too_big.status_code == 400
+    assert too_big.json()["message"].startswith("usageCharacteristic.bytesUp")
     listed = client.get(USAGE, params={"status": "rejected"})
     assert [item["id"] for item in listed.json()] == [document["id"]]
 
@@ -263,11 +271,76 @@ def test_hub_subscribers_get_usage_create_events(
         "/tmf-api/usageManagement/v4/hub", json={"callback": "http://127.0.0.1:9/listener"}
     )
     assert hub.status_code == 201
+    ingest(platform, [call("h0", subscriber="later")])
     register(platform, "31612345678")
     ingest(platform, [call("h1"), call("h2")])
-    assert _topics(platform).count("tmf.resource-changed") == 2
+    register(platform, "later", product="p2")
+    assert _changes(platform) == ["Create", "Create", "Create", "StateChange"]
+    with platform.database.unit_of_work(write=False) as session:
+        ids = usage.records_to_rate(session, period=Period(T0, T0 + timedelta(days=1)))["id"]
+    rated = pl.DataFrame(
+        {
+            "id": ids[:1],
+            "status": ["rated"],
+            "amount": [100],
+            "scale": [4],
+            "currency": ["EUR"],
+            "price_id": [None],
+            "rated_quantity": [60],
+            "reason": [None],
+        },
+        schema_overrides={"price_id": pl.String, "reason": pl.String},
+    )
+    with platform.database.unit_of_work() as session:
+        usage.record_rating(session, rated=rated, now=platform.clock.now())
+        usage.mark_billed(session, ids=ids[:1].to_list(), now=platform.clock.now())
+    assert _changes(platform)[4:] == ["StateChange", "StateChange"]
+    with platform.database.unit_of_work(write=False) as session:
+        payloads = session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.pk))
+        last = [p for p in payloads if p.get("change")][-1]
+    assert last["document"]["status"] == "billed"
+    assert last["document"]["ratedProductUsage"][0]["offerTariffType"] == "usage"
+
+
+def _changes(platform: bootstrap.Platform) -> list[str]:
+    with platform.database.unit_of_work(write=False) as session:
+        payloads = session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.pk))
+        return [p["change"] for p in payloads if "change" in p]
 
 
 def _topics(platform: bootstrap.Platform) -> list[str]:
     with platform.database.unit_of_work(write=False) as session:
         return list(session.scalars(select(OutboxMessage.topic)))
+
+
+def test_documents_of_every_kind_are_valid_tmf635(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    register(platform, "31612345678")
+    ingest(
+        platform,
+        [
+            call("v", destination='31"20'),
+            call("d", kind="data", bytes_up=5, bytes_down=7, duration_seconds=0, destination=None),
+            call("s", kind="sms", events=1, duration_seconds=0, source_ref=None),
+            call("x", subscriber="nobody"),
+        ],
+    )
+    spec = usage.USAGE_API.spec
+    for item in client.get(USAGE).json():
+        spec.validate("Usage", item)
+        assert item["usageSpecification"]["id"] == item["usageType"]
+    data = record(client, "d")
+    values = {c["name"]: c["value"] for c in data["usageCharacteristic"]}
+    assert values == {
+        "recordKey": "d",
+        "subscriber": "31612345678",
+        "bytesUp": 5,
+        "bytesDown": 7,
+        "source": "cdr",
+        "sourceRef": "test.csv:d",
+    }
+    assert data["usageDate"] == "2026-01-10T08:00:00.000Z"
+    assert {c["name"]: c["value"] for c in record(client, "v")["usageCharacteristic"]}[
+        "destination"
+    ] == '31"20'

@@ -99,42 +99,52 @@ def rate_frame(
 def assign_tariffs(
     frame: pl.DataFrame, tariffs_by_offering: Mapping[str, Sequence[Tariff]]
 ) -> pl.DataFrame:
-    """Add ``price_id``: each record's offering's tariff of its kind valid when it started
-    (``select_tariff`` column-wise: if several are valid, the one that started last)."""
-    rows = [
-        (offering, tariff.kind, tariff.price_id, tariff.valid_from, tariff.valid_to)
-        for offering, tariffs in tariffs_by_offering.items()
-        for tariff in tariffs
+    """Add ``price_id``: each record's offering's tariff of its kind valid when it started,
+    ``select_tariff`` column-wise (if several are valid, the one that started last). One join:
+    the candidates of each (offering, kind), in preference order, become columns."""
+    candidates: dict[tuple[str, str], list[Tariff]] = {}
+    for offering, tariffs in tariffs_by_offering.items():
+        for tariff in tariffs:
+            candidates.setdefault((offering, tariff.kind), []).append(tariff)
+    width = max((len(group) for group in candidates.values()), default=0)
+    if width == 0:
+        return frame.with_columns(price_id=pl.lit(None, pl.String))
+    rows = []
+    for (offering, kind), group in candidates.items():
+        # select_tariff's preference: the latest start first (stable: ties keep list order).
+        ranked = sorted(group, key=_start_key, reverse=True)
+        ranked += [None] * (width - len(ranked))  # type: ignore[list-item]
+        row: dict[str, Any] = {"offering_id": offering, "kind": kind}
+        for k, tariff in enumerate(ranked):
+            row[f"_p{k}"] = tariff.price_id if tariff else None
+            row[f"_from{k}"] = tariff.valid_from if tariff else None
+            row[f"_to{k}"] = tariff.valid_to if tariff else None
+        rows.append(row)
+    schema: dict[str, pl.DataType] = {"offering_id": pl.String(), "kind": pl.String()}
+    for k in range(width):
+        schema |= {
+            f"_p{k}": pl.String(),
+            f"_from{k}": pl.Datetime("us", "UTC"),
+            f"_to{k}": pl.Datetime("us", "UTC"),
+        }
+    table = pl.DataFrame(rows, schema=schema)
+    at = pl.col("started_at")
+    chosen = [
+        pl.when(
+            pl.col(f"_p{k}").is_not_null()
+            & (pl.col(f"_from{k}").is_null() | (pl.col(f"_from{k}") <= at))
+            & (pl.col(f"_to{k}").is_null() | (at < pl.col(f"_to{k}")))
+        ).then(pl.col(f"_p{k}"))
+        for k in range(width)
     ]
-    schema: dict[str, pl.DataType] = {
-        "offering_id": pl.String(),
-        "kind": pl.String(),
-        "price_id": pl.String(),
-        "_from": pl.Datetime("us", "UTC"),
-        "_to": pl.Datetime("us", "UTC"),
-    }
-    table = pl.LazyFrame(rows, schema=schema, orient="row")
-    candidates = (
-        frame.lazy()
-        .with_row_index("_row")
-        .select("_row", "offering_id", "kind", "started_at")
-        .join(table, on=["offering_id", "kind"], how="inner")
-        .filter(
-            (pl.col("_from").is_null() | (pl.col("_from") <= pl.col("started_at")))
-            & (pl.col("_to").is_null() | (pl.col("started_at") < pl.col("_to")))
-        )
-        .sort("_row", pl.col("_from").fill_null(datetime.min.replace(tzinfo=UTC)))
-        .group_by("_row")
-        .agg(pl.col("price_id").last())
+    joined = frame.drop("price_id", strict=False).join(
+        table, on=["offering_id", "kind"], how="left", maintain_order="left"
     )
-    return (
-        frame.lazy()
-        .with_row_index("_row")
-        .join(candidates, on="_row", how="left")
-        .sort("_row")
-        .drop("_row")
-        .collect()
-    )
+    return joined.with_columns(price_id=pl.coalesce(chosen)).drop(table.columns[2:])
+
+
+def _start_key(tariff: Tariff) -> tuple[bool, datetime]:
+    return (tariff.valid_from is not None, tariff.valid_from or datetime.min.replace(tzinfo=UTC))
 
 
 # --- the tariff tables -----------------------------------------------------------------------
@@ -326,8 +336,10 @@ def _used_before(records: pl.DataFrame, start: pl.DataFrame | None) -> pl.Series
     ).to_series()
     used = pl.zeros(records.height, pl.Int64, eager=True).scatter(order, before)
     if start is not None:
+        # Summed per key first: a repeated key must not repeat records.
+        per_key = start.group_by(KEYS).agg(pl.col("used_before").sum())
         earlier = records.select(KEYS).join(
-            start.select(*KEYS, "used_before"), on=list(KEYS), how="left", maintain_order="left"
+            per_key, on=list(KEYS), how="left", maintain_order="left"
         )
         used = used + earlier["used_before"].fill_null(0)
     return used.alias("_used")

@@ -4,18 +4,20 @@ through ingestion (the same rules as files and RADIUS)."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
 import orjson
+import polars as pl
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ossbss.kernel.errors import Conflict, InvalidInput
+from ossbss.kernel.errors import Conflict, InvalidInput, UnsupportedMediaType
 from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import Document, Edge, get_resource, json_response, tmf_router
-from ossbss.usage import domain, models
+from ossbss.usage import domain, frames, models
 from ossbss.usage.domain import UsageInput
 from ossbss.usage.ingest import ingest
 from ossbss.usage.resources import RESOURCES, USAGE, USAGE_API, ensure_specifications
@@ -53,7 +55,14 @@ def router(edge: Edge) -> APIRouter:
         include_in_schema=False,
     )
     async def create(request: Request) -> Response:
+        media_type = request.headers.get("content-type", "application/json").split(";")[0]
+        if media_type.strip().lower() != "application/json":
+            raise UnsupportedMediaType(
+                "Unsupported media type", field="Content-Type", detail="use application/json"
+            )
         raw = await request.body()
+        if b"\\u0000" in raw:  # PostgreSQL text cannot hold U+0000: refused everywhere
+            raise InvalidInput("Invalid character", detail="strings must not contain U+0000")
         try:
             payload = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -76,7 +85,7 @@ def create_usage(session: Session, *, payload: Any, now: datetime) -> Document:
     """One record posted by a client: spec-checked, then ingested like any other. A bad
     record is refused (naming the field), a duplicate is a conflict naming the original."""
     record = usage_input(payload)
-    found = domain.problem_at(record, now)
+    found = problem_of(record, now)
     if found:
         field, reason = found
         raise InvalidInput("Invalid usage", field=FIELDS[field], detail=reason)
@@ -91,6 +100,15 @@ def create_usage(session: Session, *, payload: Any, now: datetime) -> Document:
             detail=f"record key {record.record_key} is usage {existing}",
         )
     return get_resource(session, resource=USAGE, resource_id=existing)
+
+
+def problem_of(record: UsageInput, now: datetime) -> tuple[str, str] | None:
+    """The same rules ingestion applies (frames.rules), for one record: (field, why)."""
+    frame = pl.DataFrame([astuple(record)], schema=frames.INPUT_SCHEMA, orient="row")
+    checked = frames.with_problems(frame, now).row(0, named=True)
+    if checked["problem"] is None:
+        return None
+    return str(checked["problem_field"]), str(checked["problem"])
 
 
 def usage_input(payload: Any) -> UsageInput:
@@ -143,7 +161,19 @@ def usage_input(payload: Any) -> UsageInput:
     )
 
 
+INT64_MAX = 2**63 - 1
+
+
 def _integer(value: Any, name: str) -> int:
+    number = _parse_integer(value, name)
+    if abs(number) > INT64_MAX:
+        raise InvalidInput(
+            "Invalid value", field=f"usageCharacteristic.{name}", detail="out of range"
+        )
+    return number
+
+
+def _parse_integer(value: Any, name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):

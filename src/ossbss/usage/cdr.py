@@ -21,8 +21,8 @@ from ossbss.kernel import Clock, Database
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.outbox import publish
 from ossbss.usage import models
-from ossbss.usage.domain import NOTHING, IngestReport, UsageInput
-from ossbss.usage.ingest import ingest, quarantine
+from ossbss.usage.domain import NOTHING, IngestReport
+from ossbss.usage.ingest import ingest_frame
 
 # UsageInput field -> CSV column, per kind, when the feed declares nothing else.
 DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
@@ -220,53 +220,26 @@ def import_chunk(
     name: str,
     now: datetime,
 ) -> IngestReport:
-    """Quarantine the bad rows of a normalised chunk and ingest the good ones."""
-    bad = frame.filter(pl.col("problem").is_not_null())
-    delimiter = mapping.delimiter
-    raw_lines = raw.select(
-        pl.concat_str(pl.all().fill_null(""), separator=delimiter).alias("line")
-    )["line"]
-    positions = frame.with_row_index("position").filter(pl.col("problem").is_not_null())["position"]
-    for row, reason, position in zip(
-        bad["row"].to_list(), bad["problem"].to_list(), positions.to_list(), strict=True
-    ):
-        quarantine(
-            session,
-            source="cdr",
-            source_ref=f"{name}:{row}",
-            raw=str(raw_lines[position]),
-            reason=reason,
-            now=now,
-        )
-    good = frame.filter(pl.col("problem").is_null())
-    records = [
-        UsageInput(
-            record_key=key,
-            kind=mapping.kind,
-            subscriber=subscriber,
-            started_at=started,
-            duration_seconds=duration,
-            bytes_up=up,
-            bytes_down=down,
-            events=events,
-            destination=destination,
-            source="cdr",
-            source_ref=f"{name}:{row}",
-        )
-        for key, subscriber, started, duration, up, down, events, destination, row in good.select(
-            "record_key",
-            "subscriber",
-            "started_at",
-            "duration_seconds",
-            "bytes_up",
-            "bytes_down",
-            "events",
-            "destination",
-            "row",
-        ).iter_rows()
-    ]
-    report = ingest(session, records=records, now=now) if records else NOTHING
-    return report + IngestReport(accepted=0, duplicates=0, suspended=0, rejected=bad.height)
+    """Ingest a normalised chunk: rows that did not parse are quarantined with their line."""
+    lines = raw.select(
+        pl.concat_str(pl.all().fill_null(""), separator=mapping.delimiter).alias("raw")
+    )
+    records = pl.concat([frame, lines], how="horizontal").select(
+        "record_key",
+        kind=pl.lit(mapping.kind),
+        subscriber="subscriber",
+        started_at="started_at",
+        duration_seconds="duration_seconds",
+        bytes_up="bytes_up",
+        bytes_down="bytes_down",
+        events="events",
+        destination="destination",
+        source=pl.lit("cdr"),
+        source_ref=pl.format(f"{name}:{{}}", pl.col("row")),
+        problem="problem",
+        raw="raw",
+    )
+    return ingest_frame(session, frame=records, now=now)
 
 
 def import_file(

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from ossbss.kernel.time import format_datetime
 
 KINDS = frozenset({"data", "voice", "sms"})
 SOURCES = frozenset({"radius", "cdr", "api"})
@@ -92,42 +89,6 @@ class Identity:
         return self.valid_from <= instant and (self.valid_to is None or instant < self.valid_to)
 
 
-def problem(record: UsageInput, now: datetime) -> str | None:
-    """Why the record cannot be usage (the quarantine reason), or None when it is sane."""
-    found = problem_at(record, now)
-    return found[1] if found else None
-
-
-def problem_at(record: UsageInput, now: datetime) -> tuple[str, str] | None:
-    """(the offending field of UsageInput, why), or None when the record is sane."""
-    if not record.record_key or len(record.record_key) > 255:
-        return "record_key", "record key missing or longer than 255 characters"
-    if record.kind not in KINDS:
-        return "kind", f"unknown kind {record.kind!r}"
-    if not record.subscriber or len(record.subscriber) > 128:
-        return "subscriber", "subscriber missing or longer than 128 characters"
-    if record.started_at.tzinfo is None:
-        return "started_at", "start time without a time zone"
-    if record.started_at > now + CLOCK_SKEW:
-        return "started_at", "start time in the future"
-    for name in ("duration_seconds", "bytes_up", "bytes_down", "events"):
-        if getattr(record, name) < 0:
-            return name, f"negative {name}"
-    if record.duration_seconds > MAX_DURATION.total_seconds():
-        return (
-            "duration_seconds",
-            f"absurd duration_seconds ({record.duration_seconds} > {MAX_DURATION.days} days)",
-        )
-    for name in ("bytes_up", "bytes_down"):
-        if getattr(record, name) > MAX_BYTES:
-            return name, f"absurd {name} (more than 10 TB in one record)"
-    if record.events > MAX_EVENTS:
-        return "events", "absurd event count"
-    if record.destination is not None and len(record.destination) > 64:
-        return "destination", "destination longer than 64 characters"
-    return None
-
-
 def resolve(identities: Sequence[Identity], instant: datetime) -> Subscriber | None:
     """The subscriber identity valid when the usage started (the latest one, if several)."""
     found = None
@@ -141,67 +102,6 @@ def related_party(customer_id: str | None) -> list[dict[str, str]]:
     if customer_id is None:
         return []
     return [{"id": customer_id, "role": "customer", "@referredType": "Customer"}]
-
-
-def document(record: UsageInput, status: str, customer_id: str | None) -> dict[str, Any]:
-    """The TMF635 body of a new record (id and href are derived, never stored)."""
-    characteristics: list[dict[str, Any]] = [
-        {"name": "recordKey", "valueType": "string", "value": record.record_key},
-        {"name": "subscriber", "valueType": "string", "value": record.subscriber},
-    ]
-    if record.kind == "voice" or record.duration_seconds:
-        characteristics.append(
-            {"name": "durationSeconds", "valueType": "integer", "value": record.duration_seconds}
-        )
-    if record.kind == "data":
-        characteristics.append(
-            {"name": "bytesUp", "valueType": "integer", "value": record.bytes_up}
-        )
-        characteristics.append(
-            {"name": "bytesDown", "valueType": "integer", "value": record.bytes_down}
-        )
-    if record.kind == "sms" or record.events:
-        characteristics.append({"name": "events", "valueType": "integer", "value": record.events})
-    if record.destination:
-        characteristics.append(
-            {"name": "destination", "valueType": "string", "value": record.destination}
-        )
-    characteristics.append({"name": "source", "valueType": "string", "value": record.source})
-    if record.source_ref:
-        characteristics.append(
-            {"name": "sourceRef", "valueType": "string", "value": record.source_ref}
-        )
-    body: dict[str, Any] = {
-        "@type": "Usage",
-        "usageDate": format_datetime(record.started_at),
-        "usageType": record.kind,
-        "status": status,
-        "description": description(record.kind, record.subscriber, status),
-        "usageSpecification": spec_ref(record.kind),
-        "usageCharacteristic": characteristics,
-    }
-    parties = related_party(customer_id)
-    if parties:
-        body["relatedParty"] = parties
-    return body
-
-
-def description(kind: str, subscriber: str, status: str) -> str:
-    if status == RECEIVED:
-        return f"{kind} usage of {subscriber}, in suspense: {UNKNOWN_SUBSCRIBER}"
-    return f"{kind} usage of {subscriber}"
-
-
-def spec_ref(kind: str) -> dict[str, str]:
-    """The seeded usage specification of a kind: its id is the kind itself."""
-    return {"id": kind, "name": kind, "@referredType": "UsageSpecification"}
-
-
-def characteristic(body: dict[str, Any], name: str) -> Any:
-    for item in body.get("usageCharacteristic") or []:
-        if isinstance(item, dict) and item.get("name") == name:
-            return item.get("value")
-    return None
 
 
 def decimal_text(amount: int, scale: int) -> str:

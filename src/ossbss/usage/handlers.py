@@ -3,7 +3,6 @@ identifier (RADIUS username, MSISDN) is; a terminated product ends its identifie
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,27 +24,23 @@ def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
     def on_finished(session: Session, event: ServiceOrderFinished) -> None:
         if event.state == "completed":
             service_order_completed(
-                session,
-                product_id=event.product_id,
-                services=event.services,
-                now=event.occurred_at,
+                session, product_id=event.product_id, services=event.services, now=event.occurred_at
             )
 
     registry.subscribe(ServiceOrderFinished, on_finished, name="usage.subscriber-identities")
 
 
 def service_order_completed(
-    session: Session, *, product_id: str, services: Sequence[str] = (), now: datetime
+    session: Session, *, product_id: str, services: tuple[str, ...] = (), now: datetime
 ) -> int:
     """Register (or end) the identifiers of a product; returns records recycled. ``services``
-    are the ones the service order realised: ordering links them to the product in its own
-    reaction to the same event, which may run after this one."""
+    are the event's realizing services (the product learns them only after this event)."""
     try:
         product = product_inventory.get_product(session, product_id=product_id)
     except NotFound:
         return 0
-    linked = [str(ref.get("id")) for ref in product.get("realizingService") or []]
-    found = [_service(session, {"id": i}) for i in dict.fromkeys([*services, *linked])]
+    refs = [{"id": service_id} for service_id in services] or product.get("realizingService") or []
+    found = [_service(session, ref) for ref in refs]
     if product.get("status") in ENDED or (
         found and all(s is not None and s.get("state") == "terminated" for s in found)
     ):

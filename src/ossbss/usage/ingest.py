@@ -3,22 +3,24 @@ suspense, in bulk. The one way records enter the room (RADIUS, CDR files, the AP
 
 from __future__ import annotations
 
+import os
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, astuple
 from datetime import datetime
 from typing import Any
 
 import orjson
+import polars as pl
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ossbss.events.usage import UsageIngested
 from ossbss.kernel.db import after_commit
-from ossbss.kernel.ids import new_id
 from ossbss.kernel.outbox import publish
 from ossbss.tmf import PAGES, ResourceChanged, has_subscribers
-from ossbss.usage import bulk, domain, models
+from ossbss.usage import bulk, domain, frames, models
 from ossbss.usage.domain import Identity, IngestReport, Subscriber, UsageInput
 from ossbss.usage.resources import USAGE, USAGE_API
 
@@ -50,46 +52,69 @@ _LOOKUP_CHUNK = 900
 
 def ingest(session: Session, *, records: Sequence[UsageInput], now: datetime) -> IngestReport:
     """Store what is sane and new; quarantine the rest with its reason. Never commits."""
-    good: list[UsageInput] = []
-    rejected = 0
-    for record in records:
-        reason = domain.problem(record, now)
-        if reason is None:
-            good.append(record)
-        else:
-            rejected += 1
-            quarantine(
-                session,
-                source=record.source,
-                source_ref=record.source_ref,
-                raw=_raw(record),
-                reason=reason,
-                now=now,
-            )
-    identities = identities_of(session, {record.subscriber for record in good})
+    naive = [record for record in records if record.started_at.tzinfo is None]
+    for record in naive:
+        quarantine(
+            session,
+            source=record.source,
+            source_ref=record.source_ref,
+            raw=_raw(record),
+            reason="start time without a time zone",
+            now=now,
+        )
+    aware = [astuple(record) for record in records if record.started_at.tzinfo is not None]
+    frame = pl.DataFrame(aware, schema=frames.INPUT_SCHEMA, orient="row")
+    report = ingest_frame(session, frame=frame, now=now)
+    return report + IngestReport(accepted=0, duplicates=0, suspended=0, rejected=len(naive))
+
+
+def ingest_frame(session: Session, *, frame: pl.DataFrame, now: datetime) -> IngestReport:
+    """The bulk path: ``frame`` has the UsageInput columns (frames.INPUT_SCHEMA), and may
+    bring ``problem`` (a parse failure) and ``raw`` (the input line, for the quarantine)."""
+    checked = frames.with_problems(frame, now)
+    bad = checked.filter(pl.col("problem").is_not_null())
+    if bad.height:
+        _quarantine_frame(session, bad, now)
+    good = checked.filter(pl.col("problem").is_null()).select(*frames.INPUT_SCHEMA)
     sqlite = bulk.is_sqlite(session)
-    when = bulk.timestamp(sqlite, now)
-    guided: list[tuple[Any, ...]] = []
-    suspended: list[tuple[Any, ...]] = []
-    for record in good:
-        subscriber = domain.resolve(identities.get(record.subscriber, ()), record.started_at)
-        (guided if subscriber else suspended).append(_row(record, subscriber, sqlite, when))
-    stored_guided = _insert(session, guided)
-    stored_suspended = _insert(session, suspended)
+    identities = identity_frame(session, good["subscriber"].unique().to_list())
+    resolved = frames.resolve(good, identities).with_columns(
+        id=pl.Series(time_ordered_ids(good.height), dtype=pl.String),
+        status=pl.when(pl.col("product_id").is_null())
+        .then(pl.lit(domain.RECEIVED))
+        .otherwise(pl.lit(domain.GUIDED)),
+    )
+    resolved = resolved.with_columns(
+        reason=pl.when(pl.col("product_id").is_null()).then(pl.lit(domain.UNKNOWN_SUBSCRIBER)),
+        body=frames.documents(resolved),
+        source_ref=pl.col("source_ref").str.head(255),
+        created_at=pl.lit(now),
+        updated_at=pl.lit(now),
+    )
+    if sqlite:
+        stamp = "%Y-%m-%d %H:%M:%S%.6f"
+        resolved = resolved.with_columns(
+            pl.col("started_at").dt.strftime(stamp),
+            pl.col("created_at", "updated_at").dt.strftime(stamp),
+        )
+    rows = resolved.select(COLUMNS)
+    stored_guided = _insert(session, rows.filter(pl.col("status") == domain.GUIDED).rows())
+    stored_suspended = _insert(session, rows.filter(pl.col("status") == domain.RECEIVED).rows())
     report = IngestReport(
         accepted=stored_guided,
-        duplicates=len(good) - stored_guided - stored_suspended,
+        duplicates=good.height - stored_guided - stored_suspended,
         suspended=stored_suspended,
-        rejected=rejected,
+        rejected=bad.height,
     )
     if stored_guided or stored_suspended:
         after_commit(session, lambda: PAGES.forget(USAGE.name))
-        _notify_hub(session, [row[0] for row in guided + suspended], now)
+        notify_hub(session, rows["id"].to_list(), "Create", now)
     if report.total:
+        sources = frame["source"].unique().to_list() if frame.height else []
         publish(
             session,
             UsageIngested(
-                source=records[0].source if records else "api",
+                source=str(sources[0]) if len(sources) == 1 else "mixed",
                 accepted=report.accepted,
                 duplicates=report.duplicates,
                 suspended=report.suspended,
@@ -99,6 +124,62 @@ def ingest(session: Session, *, records: Sequence[UsageInput], now: datetime) ->
             now=now,
         )
     return report
+
+
+def time_ordered_ids(count: int) -> list[str]:
+    """``count`` new ids in the UUIDv7 layout (milliseconds first, then randomness), so a
+    batch lands at the end of the id index instead of all over it (random UUIDv4 keys made
+    the unique index the costliest part of a bulk insert). Random per batch, counted within."""
+    millis = time.time_ns() // 1_000_000
+    entropy = int.from_bytes(os.urandom(10), "big")
+    rand_a = entropy >> 68  # 12 bits
+    rand_b = (entropy >> 6) & ((1 << 61) - 1)  # headroom: the count never flips the variant
+    head = f"{millis >> 16:08x}-{millis & 0xFFFF:04x}-7{rand_a:03x}-"
+    variant = (0b10 << 62) | rand_b
+    return [
+        f"{head}{(variant + n) >> 48 & 0xFFFF:04x}-{(variant + n) & 0xFFFFFFFFFFFF:012x}"
+        for n in range(count)
+    ]
+
+
+def _quarantine_frame(session: Session, bad: pl.DataFrame, now: datetime) -> None:
+    if "raw" not in bad.columns:
+        bad = bad.with_columns(
+            raw=pl.struct(*frames.INPUT_SCHEMA).struct.json_encode(),
+        )
+    session.execute(
+        insert(models.QuarantinedRecord),
+        [
+            {
+                "source": (source or "api")[:16],
+                "source_ref": ref[:255] if ref else None,
+                "raw": raw or "",
+                "reason": reason[:255],
+                "at": now,
+            }
+            for source, ref, raw, reason in bad.select(
+                "source", "source_ref", "raw", "problem"
+            ).iter_rows()
+        ],
+    )
+
+
+def identity_frame(session: Session, identifiers: Iterable[str]) -> pl.DataFrame:
+    """The identities of ``identifiers`` as a frame (frames.IDENTITY_SCHEMA)."""
+    rows = [
+        (
+            identity.subscriber.identifier,
+            identity.subscriber.product_id,
+            identity.subscriber.billing_account_id,
+            identity.subscriber.offering_id,
+            identity.subscriber.customer_id,
+            identity.valid_from,
+            identity.valid_to,
+        )
+        for found in identities_of(session, identifiers).values()
+        for identity in found
+    ]
+    return pl.DataFrame(rows, schema=frames.IDENTITY_SCHEMA, orient="row")
 
 
 def quarantine(
@@ -139,38 +220,7 @@ def identities_of(session: Session, identifiers: Iterable[str]) -> dict[str, lis
     return found
 
 
-def _row(
-    record: UsageInput, subscriber: Subscriber | None, sqlite: bool, when: Any
-) -> tuple[Any, ...]:
-    status = domain.GUIDED if subscriber else domain.RECEIVED
-    customer_id = subscriber.customer_id if subscriber else None
-    body = orjson.dumps(domain.document(record, status, customer_id)).decode()
-    return (
-        new_id(),
-        record.record_key,
-        record.kind,
-        record.subscriber,
-        bulk.timestamp(sqlite, record.started_at),
-        record.duration_seconds,
-        record.bytes_up,
-        record.bytes_down,
-        record.events,
-        record.destination,
-        record.source,
-        record.source_ref[:255] if record.source_ref else None,
-        status,
-        None if subscriber else domain.UNKNOWN_SUBSCRIBER,
-        subscriber.product_id if subscriber else None,
-        subscriber.billing_account_id if subscriber else None,
-        subscriber.offering_id if subscriber else None,
-        customer_id,
-        body,
-        when,
-        when,
-    )
-
-
-def _insert(session: Session, rows: list[tuple[Any, ...]]) -> int:
+def _insert(session: Session, rows: Sequence[tuple[Any, ...]]) -> int:
     """Insert rows whose record key is new; how many went in."""
     if not rows:
         return 0
@@ -191,9 +241,10 @@ def _insert(session: Session, rows: list[tuple[Any, ...]]) -> int:
     )
 
 
-def _notify_hub(session: Session, ids: list[str], now: datetime) -> None:
-    """usageCreateEvent for each new record, only when someone subscribed to TMF635 (the
-    answer is cached per transaction, so the bulk path pays one query per batch)."""
+def notify_hub(session: Session, ids: Sequence[str], change: str, now: datetime) -> None:
+    """usageCreateEvent / usageStateChangeEvent for each record, only when someone subscribed
+    to TMF635 (the answer is cached per transaction: the bulk paths pay one query per batch
+    and nothing per record when nobody listens)."""
     if not has_subscribers(session, api=USAGE_API.name):
         return
     table = models.UsageRecord
@@ -208,7 +259,7 @@ def _notify_hub(session: Session, ids: list[str], now: datetime) -> None:
                     api=USAGE_API.name,
                     resource=USAGE.name,
                     resource_id=resource_id,
-                    change="Create",
+                    change=change,
                     document={"id": resource_id, "href": f"{USAGE.path}/{resource_id}", **body},
                     occurred_at=now,
                 ),

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from ossbss.kernel.db import after_commit
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import Period, format_datetime
-from ossbss.tmf import PAGES
+from ossbss.tmf import PAGES, has_subscribers
 from ossbss.usage import bulk, domain, models
-from ossbss.usage.resources import USAGE
+from ossbss.usage.ingest import notify_hub
+from ossbss.usage.resources import USAGE, USAGE_API
 
 TO_RATE_SCHEMA: dict[str, Any] = {
     "id": pl.String,
@@ -92,6 +93,8 @@ def record_rating(session: Session, *, rated: pl.DataFrame, now: datetime) -> No
         else:
             _update_postgresql(session, rows, now, rating_date)
     after_commit(session, lambda: PAGES.forget(USAGE.name))
+    if has_subscribers(session, api=USAGE_API.name):
+        notify_hub(session, frame["id"].to_list(), "StateChange", now)
 
 
 _RATED_USAGE_SQLITE = (
@@ -174,7 +177,7 @@ def _update_postgresql(
         "ELSE r.body || jsonb_build_object('status', s.status, 'ratedProductUsage', "
         "jsonb_build_array(jsonb_strip_nulls(jsonb_build_object('ratingDate', %(date)s::text, "
         "'usageRatingTag', 'usage', 'isBilled', false, 'ratingAmountType', 'total', "
-        "'offerTariffType', s.price_id, 'taxExcludedRatingAmount', "
+        "'offerTariffType', coalesce(s.price_id, 'usage'), 'taxExcludedRatingAmount', "
         "jsonb_build_object('unit', s.currency, 'value', coalesce(s.source_ref, '0')::numeric), "
         "'productRef', jsonb_build_object('id', r.product_id, '@referredType', 'Product'))))) "
         "END "
@@ -206,6 +209,8 @@ def mark_billed(session: Session, *, ids: Sequence[str], now: datetime) -> None:
             {"now": when, "ids": chunk},
         )
     after_commit(session, lambda: PAGES.forget(USAGE.name))
+    if has_subscribers(session, api=USAGE_API.name):
+        notify_hub(session, ids, "StateChange", now)
 
 
 def _expanding(name: str) -> Any:

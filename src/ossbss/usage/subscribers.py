@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from ossbss.events.usage import SubscriberRecycled
 from ossbss.kernel.db import after_commit
 from ossbss.kernel.outbox import publish
-from ossbss.tmf import PAGES
+from ossbss.tmf import PAGES, has_subscribers
 from ossbss.usage import bulk, domain, models
 from ossbss.usage.domain import Subscriber
-from ossbss.usage.ingest import identities_of
-from ossbss.usage.resources import USAGE
+from ossbss.usage.ingest import identities_of, notify_hub
+from ossbss.usage.resources import USAGE, USAGE_API
 
 
 def register_subscriber(
@@ -137,6 +137,14 @@ def _recycle(session: Session, subscriber: Subscriber, valid_from: datetime, now
     count = int(result.rowcount)  # type: ignore[attr-defined]
     if count:
         after_commit(session, lambda: PAGES.forget(USAGE.name))
+        if has_subscribers(session, api=USAGE_API.name):
+            table = models.UsageRecord
+            ids = session.scalars(
+                select(table.id).where(
+                    table.subscriber == subscriber.identifier, table.recycled_at == now
+                )
+            ).all()
+            notify_hub(session, ids, "StateChange", now)
     return count
 
 
