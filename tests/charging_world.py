@@ -86,7 +86,9 @@ def build(
     if rollover is not None:
         data_extra["rollover"] = rollover
     if policy is not None:
-        data_extra["fairUsagePolicy"] = policy
+        data_extra["fairUsage"] = {"policy": policy}
+        if policy == "throttle":
+            data_extra["fairUsage"] |= {"throttleDownKbps": 1000, "throttleUpKbps": 256}
     prices = [
         usage_price(client, "data", {"amount": 1, "units": "MB"}, 0.01, **data_extra),
         usage_price(client, "voice", {"amount": 1, "units": "min"}, 0.06),

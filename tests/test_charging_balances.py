@@ -19,7 +19,7 @@ from ossbss.kernel import FixedClock, OutboxMessage
 @pytest.fixture(autouse=True)
 def directory() -> Iterator[charging.DictDirectory]:
     found = charging.DictDirectory()
-    previous = charging.configure(directory=found, pricer=charging.CatalogPricer(cache_seconds=0))
+    previous = charging.configure(directory=found, pricer=charging.TariffPricer(cache_seconds=0))
     yield found
     charging.restore(previous)
 
@@ -190,6 +190,7 @@ def test_fair_usage_events_at_80_and_100_percent_once_per_period(
     reached = events(platform, "charging.allowance-threshold-reached")
     assert [(e["percent"], e["policy"], e["kind"]) for e in reached] == [(80, "throttle", "data")]
     assert reached[0]["product_id"] == world.product_id
+    assert (reached[0]["throttle_down_kbps"], reached[0]["throttle_up_kbps"]) == (1000, 256)
     use_data(client, 10, sequence=30)  # 100 %
     top_up(client, world, 1)
     use_data(client, 10, sequence=40)  # beyond the allowance, paid from credit: no event
@@ -284,3 +285,16 @@ def test_unknown_things_are_404(client: TestClient) -> None:
         client.patch(f"{BALANCE}/reserveBalance/nope", json={"status": "cancelled"}).status_code
         == 404
     )
+
+
+def test_an_allowance_bucket_can_be_topped_up_in_its_own_units(client: TestClient) -> None:
+    world = build(client, included_mb=100)
+    use_data(client, 10)
+    data = buckets(client, world)["data"]
+    body = {"bucket": {"id": data["id"]}, "amount": {"amount": 0.5, "units": "GB"}}
+    topped = client.post(f"{BALANCE}/topupBalance", json=body)
+    assert topped.status_code == 201, topped.text
+    assert topped.json()["amount"] == {"amount": 512 * MB, "units": "byte"}
+    assert buckets(client, world)["data"]["remainingValue"]["amount"] == 602 * MB
+    wrong = {"bucket": {"id": data["id"]}, "amount": {"amount": 5, "units": "min"}}
+    assert client.post(f"{BALANCE}/topupBalance", json=wrong).status_code == 400

@@ -116,6 +116,7 @@ def build(
     provisioning.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
     charging.configure(
+        directory=charging.FunctionDirectory(usage.find_subscriber),
         rating_groups=charging.parse_rating_groups(settings.charging_rating_groups),
         low_balance_minor=settings.charging_low_balance_minor,
         validity_seconds=settings.charging_validity_seconds,

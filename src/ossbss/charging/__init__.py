@@ -12,8 +12,8 @@ from ossbss.charging.ports import (
     Subscriber,
     SubscriberDirectory,
 )
-from ossbss.charging.provisional_pricer import CatalogPricer
 from ossbss.charging.rating_run import RatingSummary, rate_period
+from ossbss.charging.tariff_pricer import TariffPricer
 from ossbss.charging.wiring import Wiring, configure, restore, wiring
 
 # TMF654 is served by charging's own routes, not by the generic document machinery.
@@ -23,13 +23,13 @@ __all__ = [
     "PREPAY_BALANCE_API",
     "RESOURCES",
     "Allowance",
-    "CatalogPricer",
     "DictDirectory",
     "FunctionDirectory",
     "Pricer",
     "RatingSummary",
     "Subscriber",
     "SubscriberDirectory",
+    "TariffPricer",
     "Wiring",
     "configure",
     "parse_rating_groups",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from ossbss.charging.ports import Pricer, Subscriber
 from ossbss.charging.wiring import wiring
 from ossbss.events.charging import AllowanceThresholdReached, LowBalance
 from ossbss.kernel import new_id, publish
+from ossbss.kernel.db import UTCDateTime
 from ossbss.kernel.errors import NotFound
 from ossbss.kernel.time import Period
 
@@ -33,24 +34,57 @@ PREPAID_TYPES = frozenset({"prepaid", "prepay", "pre-paid"})
 # --- the account lock ---------------------------------------------------------------------
 
 
+# Built once: these run on every online charging request.
+_NOW = bindparam("now", type_=UTCDateTime)
+_LOCK = (
+    select(ChargingAccount.billing_account_id)
+    .where(ChargingAccount.billing_account_id == bindparam("account"))
+    .with_for_update()
+)
+_ALLOWANCE = (
+    select(Bucket)
+    .where(
+        Bucket.billing_account_id == bindparam("account"),
+        Bucket.product_id == bindparam("product"),
+        Bucket.usage_type == bindparam("kind"),
+        Bucket.valid_from <= _NOW,
+        Bucket.valid_to > _NOW,
+    )
+    .limit(1)
+)
+_MONEY = (
+    select(Bucket)
+    .where(Bucket.billing_account_id == bindparam("account"), Bucket.usage_type == domain.MONEY)
+    .order_by(Bucket.pk)
+    .limit(1)
+)
+
+
 def lock_account(
     session: Session, *, account_id: str, now: datetime, prepaid: bool | None = None
-) -> ChargingAccount:
-    """Take the account's charging lock for the rest of the transaction (creating its row
-    on first sight) and, when ``prepaid`` is given, record it."""
-    values = {"billing_account_id": account_id, "prepaid": bool(prepaid), "created_at": now}
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(ChargingAccount).values(**values).on_conflict_do_nothing())
-    row = session.scalars(
-        select(ChargingAccount)
-        .where(ChargingAccount.billing_account_id == account_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if prepaid is not None and row.prepaid != prepaid:
-        row.prepaid = prepaid
-    return row
+) -> None:
+    """Take the account's charging lock for the rest of the transaction, creating its row
+    on first sight (and recording ``prepaid`` when given).
+
+    On SQLite the writer already holds the database's write lock (BEGIN IMMEDIATE), which
+    is stronger; on PostgreSQL the account's row is locked (the upsert's row lock, or
+    SELECT ... FOR UPDATE)."""
+    if prepaid is not None:
+        values = {"billing_account_id": account_id, "prepaid": prepaid, "created_at": now}
+        insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+        statement = insert(ChargingAccount).values(**values)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[ChargingAccount.billing_account_id], set_={"prepaid": prepaid}
+            )
+        )
+        return
+    if _dialect(session) == "postgresql":
+        session.execute(_LOCK, {"account": account_id})
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def is_prepaid(session: Session, *, account_id: str) -> bool:
@@ -76,12 +110,7 @@ def money_bucket(
     session: Session, *, account_id: str, now: datetime, currency: str | None = None
 ) -> Bucket | None:
     """The account's prepaid credit (one per account); created when ``currency`` is given."""
-    bucket = session.scalars(
-        select(Bucket)
-        .where(Bucket.billing_account_id == account_id, Bucket.usage_type == domain.MONEY)
-        .order_by(Bucket.pk)
-        .limit(1)
-    ).first()
+    bucket = session.scalars(_MONEY, {"account": account_id}).first()
     if bucket is None and currency is not None:
         bucket = _new_bucket(
             account_id=account_id,
@@ -103,17 +132,13 @@ def allowance_bucket(
     """The product's allowance for ``kind`` in the billing period containing ``now``,
     created on first use from the price's included quantity (plus rollover). The caller
     holds the account lock."""
-    bucket = session.scalars(
-        select(Bucket)
-        .where(
-            Bucket.billing_account_id == subscriber.billing_account_id,
-            Bucket.product_id == subscriber.product_id,
-            Bucket.usage_type == kind,
-            Bucket.valid_from <= now,
-            Bucket.valid_to > now,
-        )
-        .limit(1)
-    ).first()
+    found = {
+        "account": subscriber.billing_account_id,
+        "product": subscriber.product_id,
+        "kind": kind,
+        "now": now,
+    }
+    bucket = session.scalars(_ALLOWANCE, found).first()
     if bucket is not None:
         return bucket
     allowance = pricer.allowance(session, subscriber=subscriber, kind=kind, at=now)
@@ -138,6 +163,8 @@ def allowance_bucket(
     )
     bucket.rollover = carried
     bucket.policy = allowance.policy
+    bucket.throttle_down_kbps = allowance.throttle_down_kbps
+    bucket.throttle_up_kbps = allowance.throttle_up_kbps
     session.add(bucket)
     session.flush()
     return bucket
@@ -275,7 +302,7 @@ def debit(
     bucket.remaining -= amount
     bucket.updated_at = now
     if record:
-        _record(session, action=reason, bucket=bucket, amount=-amount, body={}, now=now)
+        record_action(session, action=reason, bucket=bucket, amount=-amount, body={}, now=now)
     if bucket.usage_type == domain.MONEY:
         _check_low_balance(session, bucket=bucket, before=before, now=now)
     else:
@@ -321,13 +348,15 @@ def _check_allowance(session: Session, *, bucket: Bucket, before: int, now: date
                 period_start=bucket.valid_from,
                 period_end=bucket.valid_to,
                 occurred_at=now,
+                throttle_down_kbps=bucket.throttle_down_kbps,
+                throttle_up_kbps=bucket.throttle_up_kbps,
             ),
             now=now,
         )
         notify_bucket_changed(session, bucket=bucket, now=now)
 
 
-def _record(
+def record_action(
     session: Session,
     *,
     action: str,
@@ -338,6 +367,7 @@ def _record(
     status: str = "confirmed",
     action_id: str | None = None,
 ) -> BalanceAction:
+    """One line of balance action history (the TMF654 operations' documents live here)."""
     row = BalanceAction(
         id=action_id or new_id(),
         action=action,
@@ -351,27 +381,3 @@ def _record(
     )
     session.add(row)
     return row
-
-
-def record(
-    session: Session,
-    *,
-    action: str,
-    bucket: Bucket,
-    amount: int,
-    body: dict[str, Any],
-    now: datetime,
-    status: str = "confirmed",
-    action_id: str | None = None,
-) -> BalanceAction:
-    """One line of balance action history (the TMF654 operations' documents live here)."""
-    return _record(
-        session,
-        action=action,
-        bucket=bucket,
-        amount=amount,
-        body=body,
-        now=now,
-        status=status,
-        action_id=action_id,
-    )

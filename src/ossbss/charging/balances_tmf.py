@@ -76,6 +76,8 @@ def reserve(session: Session, *, payload: Any, now: datetime) -> Document:
     if amount <= 0:
         raise InvalidInput("Invalid amount", field="amount.amount", detail="must be > 0")
     if amount > balances.available(bucket):
+        balances.release_expired(session, account_id=bucket.billing_account_id, now=now)
+    if amount > balances.available(bucket):
         raise Conflict(
             "Insufficient balance",
             field="amount.amount",
@@ -96,6 +98,8 @@ def change_reservation(
     action = _action(session, "reserveBalance", reservation_id)
     reservation = session.scalars(select(Reservation).where(Reservation.id == reservation_id)).one()
     balances.lock_account(session, account_id=reservation.billing_account_id, now=now)
+    session.refresh(reservation)  # as it is now that the account is ours
+    session.refresh(action)
     status = changes.get("status")
     unknown = set(changes) - {"status", "reason", "description"}
     if unknown:
@@ -155,7 +159,7 @@ def _confirm(
         "confirmationDate": format_datetime(now),
         "@type": TYPES[action],
     }
-    balances.record(
+    balances.record_action(
         session,
         action=action,
         bucket=bucket,

@@ -49,6 +49,8 @@ class Bucket(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     policy: Mapped[str] = mapped_column(String(20), default="charge")
+    throttle_down_kbps: Mapped[int | None] = mapped_column(Integer)
+    throttle_up_kbps: Mapped[int | None] = mapped_column(Integer)
     notified_percent: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,39 +9,30 @@ already answered gets that stored answer back.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ossbss import account
-from ossbss.charging import balances, domain
-from ossbss.charging.models import BalanceAction, Bucket, ChargingSession, Reservation
+from ossbss.charging import balances, domain, quota
+from ossbss.charging.models import ChargingSession, Reservation
 from ossbss.charging.nchf_wire import (
-    END_USER_SERVICE_DENIED,
-    QUOTA_LIMIT_REACHED,
-    RATING_FAILED,
-    SUCCESS,
-    UNIT_FIELD,
     USER_UNKNOWN,
     ChargingDataRequest,
     NchfError,
     UnitUsage,
     bad_request,
-    units_of,
 )
-from ossbss.charging.ports import Pricer, Subscriber
+from ossbss.charging.ports import Subscriber
 from ossbss.charging.wiring import wiring
 from ossbss.kernel import new_id
 from ossbss.kernel.errors import NotFound
-from ossbss.kernel.money import Money
 from ossbss.kernel.time import format_datetime
 
 OPEN, RELEASED = "open", "released"
-# Holds outlive their validityTime by this much: a report that is a little late still
-# finds its reservation.
-HOLD_GRACE = timedelta(seconds=60)
+_SESSION = select(ChargingSession).where(ChargingSession.ref == bindparam("ref"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +43,21 @@ class Answer:
 
 
 def create(session: Session, *, request: ChargingDataRequest, now: datetime) -> Answer:
+    with session.no_autoflush:  # the objects it reads are the ones it changes: flush once
+        return _create(session, request, now)
+
+
+def update(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+    with session.no_autoflush:
+        return _update(session, ref, request, now)
+
+
+def release(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+    with session.no_autoflush:
+        return _release(session, ref, request, now)
+
+
+def _create(session: Session, request: ChargingDataRequest, now: datetime) -> Answer:
     if not request.subscriber:
         raise bad_request("subscriberIdentifier is mandatory to open a charging session")
     ref = new_id()
@@ -70,9 +76,8 @@ def create(session: Session, *, request: ChargingDataRequest, now: datetime) -> 
     balances.lock_account(
         session, account_id=subscriber.billing_account_id, now=now, prepaid=prepaid
     )
-    balances.release_expired(session, account_id=subscriber.billing_account_id, now=now)
-    context = _Context(session, subscriber, prepaid, ref, now)
-    units = [_charge(context, usage) for usage in request.usages]
+    context = quota.Context(session, subscriber, prepaid, ref, now)
+    units = [quota.charge(context, usage) for usage in request.usages]
     body = _response(request, units, now)
     if request.usages and all(
         _denied(usage, info) for usage, info in zip(request.usages, units, strict=True)
@@ -103,12 +108,12 @@ def create(session: Session, *, request: ChargingDataRequest, now: datetime) -> 
     return Answer(201, body, ref)
 
 
-def update(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+def _update(session: Session, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
     charging = _session(session, ref, now)
     if charging.state != OPEN or request.sequence <= charging.last_sequence:
         return _repeat(charging, request, 200)
-    context = _Context(session, _of(charging), charging.prepaid, ref, now)
-    units = [_charge(context, usage) for usage in request.usages]
+    context = quota.Context(session, _of(charging), charging.prepaid, ref, now)
+    units = [quota.charge(context, usage) for usage in request.usages]
     body = _response(request, units, now)
     charging.last_sequence = request.sequence
     charging.last_response = body
@@ -116,13 +121,13 @@ def update(session: Session, *, ref: str, request: ChargingDataRequest, now: dat
     return Answer(200, body, ref)
 
 
-def release(session: Session, *, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
+def _release(session: Session, ref: str, request: ChargingDataRequest, now: datetime) -> Answer:
     charging = _session(session, ref, now)
     if charging.state != OPEN or request.sequence <= charging.last_sequence:
         return _repeat(charging, request, 204)
-    context = _Context(session, _of(charging), charging.prepaid, ref, now)
+    context = quota.Context(session, _of(charging), charging.prepaid, ref, now)
     for usage in request.usages:
-        _charge(context, UnitUsage(usage.rating_group, None, usage.used))
+        quota.charge(context, UnitUsage(usage.rating_group, None, usage.used))
     for reservation in session.scalars(
         select(Reservation).where(Reservation.session_ref == ref, Reservation.state == "active")
     ).all():
@@ -151,13 +156,13 @@ def _repeat(charging: ChargingSession, request: ChargingDataRequest, status: int
 
 def _session(session: Session, ref: str, now: datetime) -> ChargingSession:
     """The session under its account's lock (so its counters and holds are current)."""
-    found = session.scalars(select(ChargingSession).where(ChargingSession.ref == ref)).first()
+    found = session.scalars(_SESSION, {"ref": ref}).first()
     if found is None:
         raise _not_found(ref)
     balances.lock_account(session, account_id=found.billing_account_id, now=now)
-    session.refresh(found)
-    if found.state == OPEN:
-        balances.release_expired(session, account_id=found.billing_account_id, now=now)
+    if session.get_bind().dialect.name != "sqlite":
+        # read again under the lock; SQLite's writer held the write lock before reading
+        session.refresh(found)
     return found
 
 
@@ -215,219 +220,3 @@ def _response(
     if units:
         body["multipleUnitInformation"] = units
     return body
-
-
-# --- one rating group ---------------------------------------------------------------------
-
-
-class _Context:
-    def __init__(
-        self, session: Session, subscriber: Subscriber, prepaid: bool, ref: str, now: datetime
-    ) -> None:
-        self.session = session
-        self.subscriber = subscriber
-        self.prepaid = prepaid
-        self.ref = ref
-        self.now = now
-        self.pricer: Pricer = wiring().pricer
-        self._money: list[Bucket | None] = []
-
-    def allowance(self, kind: str) -> Bucket | None:
-        return balances.allowance_bucket(
-            self.session, subscriber=self.subscriber, kind=kind, now=self.now, pricer=self.pricer
-        )
-
-    def money(self) -> Bucket | None:
-        if not self._money:
-            self._money.append(
-                balances.money_bucket(
-                    self.session, account_id=self.subscriber.billing_account_id, now=self.now
-                )
-            )
-        return self._money[0]
-
-
-def _charge(context: _Context, usage: UnitUsage) -> dict[str, Any]:
-    """Debit what was used, then grant what is asked for; the MultipleUnitInformation."""
-    kind = wiring().rating_groups.get(usage.rating_group)
-    info: dict[str, Any] = {"ratingGroup": usage.rating_group}
-    if kind is None:
-        info["resultCode"] = RATING_FAILED
-        return info
-    allowance = context.allowance(kind)
-    for reservation in context.session.scalars(
-        select(Reservation).where(
-            Reservation.session_ref == context.ref,
-            Reservation.rating_group == usage.rating_group,
-            Reservation.state == "active",
-        )
-    ).all():
-        bucket = (
-            allowance if allowance is not None and allowance.id == reservation.bucket_id else None
-        )
-        bucket = bucket or balances.get_bucket(context.session, bucket_id=reservation.bucket_id)
-        balances.release(context.session, reservation=reservation, bucket=bucket, state="committed")
-    used = sum(units_of(kind, container) or 0 for container in usage.used)
-    if used:
-        _debit_used(context, kind, used, allowance)
-    if usage.requested is None:
-        info["resultCode"] = SUCCESS
-        return info
-    requested = units_of(kind, usage.requested) or domain.DEFAULT_QUOTA[kind]
-    return _grant(context, kind, requested, allowance, info)
-
-
-def _debit_used(context: _Context, kind: str, used: int, allowance: Bucket | None) -> None:
-    rest = used
-    if allowance is not None and allowance.remaining > 0:
-        take = min(rest, allowance.remaining)
-        balances.debit(context.session, bucket=allowance, amount=take, now=context.now)
-        rest -= take
-    if not rest:
-        return
-    cost = context.pricer.cost(
-        context.session,
-        subscriber=context.subscriber,
-        kind=kind,
-        quantity=rest,
-        at=context.now,
-        used_before=0,
-    )
-    money = context.money()
-    if context.prepaid and money is not None and cost is not None and cost.currency == money.units:
-        balances.debit(context.session, bucket=money, amount=cost.minor, now=context.now)
-        return
-    # Postpaid (billed later), or usage the balance cannot take: kept, never dropped.
-    context.session.add(
-        BalanceAction(
-            id=new_id(),
-            action="postpaidUsage" if not context.prepaid else "unbilledUsage",
-            billing_account_id=context.subscriber.billing_account_id,
-            bucket_id=None,
-            amount=cost.minor if cost else rest,
-            units=cost.currency if cost else domain.BASE_UNIT[kind],
-            status="confirmed" if not context.prepaid else "pending",
-            body={
-                "product": {"id": context.subscriber.product_id},
-                "usageType": kind,
-                "quantity": rest,
-            },
-            created_at=context.now,
-        )
-    )
-
-
-def _grant(
-    context: _Context, kind: str, requested: int, allowance: Bucket | None, info: dict[str, Any]
-) -> dict[str, Any]:
-    validity = wiring().validity_seconds
-    expires = context.now + timedelta(seconds=validity) + HOLD_GRACE
-    from_allowance = 0
-    if allowance is not None:
-        from_allowance = min(requested, balances.available(allowance))
-        if from_allowance:
-            balances.hold(
-                context.session,
-                bucket=allowance,
-                amount=from_allowance,
-                units=from_allowance,
-                now=context.now,
-                expires_at=expires,
-                session_ref=context.ref,
-                rating_group=info["ratingGroup"],
-            )
-        if allowance.valid_to is not None:
-            validity = min(
-                validity, max(int((allowance.valid_to - context.now).total_seconds()), 1)
-            )
-    blocked = allowance is not None and allowance.policy == "block"
-    from_money = 0
-    if requested > from_allowance and not blocked:
-        from_money = _grant_from_money(
-            context, kind, requested - from_allowance, expires, info["ratingGroup"]
-        )
-    granted = from_allowance + from_money
-    if granted == 0:
-        info["resultCode"] = END_USER_SERVICE_DENIED if blocked else QUOTA_LIMIT_REACHED
-        info["finalUnitIndication"] = {"finalUnitAction": "TERMINATE"}
-        return info
-    info["resultCode"] = SUCCESS
-    info["grantedUnit"] = {UNIT_FIELD[kind]: granted}
-    info["validityTime"] = validity
-    if _nothing_left(context, kind, allowance, blocked):
-        info["finalUnitIndication"] = {"finalUnitAction": "TERMINATE"}
-    return info
-
-
-def _grant_from_money(
-    context: _Context, kind: str, wanted: int, expires: datetime, group: int
-) -> int:
-    pricer = context.pricer
-    if not context.prepaid:
-        cost = pricer.cost(
-            context.session,
-            subscriber=context.subscriber,
-            kind=kind,
-            quantity=wanted,
-            at=context.now,
-            used_before=0,
-        )
-        return wanted if cost is not None else 0  # postpaid: billed later, not limited by money
-    money = context.money()
-    if money is None:
-        return 0
-    free = balances.available(money)
-    affordable = pricer.units_for(
-        context.session,
-        subscriber=context.subscriber,
-        kind=kind,
-        money=Money(money.units, free),
-        at=context.now,
-        used_before=0,
-    )
-    units = min(wanted, affordable)
-    if units <= 0:
-        return 0
-    cost = pricer.cost(
-        context.session,
-        subscriber=context.subscriber,
-        kind=kind,
-        quantity=units,
-        at=context.now,
-        used_before=0,
-    )
-    if cost is None or cost.minor > free:  # a pricer that rounds against us: grant nothing
-        return 0
-    balances.hold(
-        context.session,
-        bucket=money,
-        amount=cost.minor,
-        units=units,
-        now=context.now,
-        expires_at=expires,
-        session_ref=context.ref,
-        rating_group=group,
-    )
-    return units
-
-
-def _nothing_left(context: _Context, kind: str, allowance: Bucket | None, blocked: bool) -> bool:
-    """Is this grant the last one (3GPP final unit indication)?"""
-    if allowance is not None and balances.available(allowance) > 0:
-        return False
-    if blocked:
-        return True
-    if not context.prepaid:
-        return False
-    money = context.money()
-    if money is None:
-        return True
-    left = context.pricer.units_for(
-        context.session,
-        subscriber=context.subscriber,
-        kind=kind,
-        money=Money(money.units, balances.available(money)),
-        at=context.now,
-        used_before=0,
-    )
-    return left == 0

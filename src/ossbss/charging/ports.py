@@ -40,6 +40,8 @@ class Allowance:
     rollover_max: int | None  # the most carried over (None: all of it)
     policy: str  # at 100%: "charge" (pay per extra unit), "throttle" or "block"
     price_id: str
+    throttle_down_kbps: int | None = None  # the rates a "throttle" policy asks for
+    throttle_up_kbps: int | None = None
 
 
 class Pricer(Protocol):

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field, replace
 
 from ossbss.charging import domain
 from ossbss.charging.ports import NoDirectory, Pricer, SubscriberDirectory
-from ossbss.charging.provisional_pricer import CatalogPricer
+from ossbss.charging.tariff_pricer import TariffPricer
 
 
 @dataclass(frozen=True)
 class Wiring:
     directory: SubscriberDirectory = field(default_factory=NoDirectory)
-    pricer: Pricer = field(default_factory=CatalogPricer)
+    pricer: Pricer = field(default_factory=TariffPricer)
     rating_groups: dict[int, str] = field(
         default_factory=lambda: dict(domain.DEFAULT_RATING_GROUPS)
     )
