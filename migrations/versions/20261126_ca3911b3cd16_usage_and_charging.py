@@ -1,8 +1,8 @@
 """usage and charging
 
-Revision ID: f9859ffafaca
+Revision ID: ca3911b3cd16
 Revises: 9cb16b2d4d78
-Create Date: 2026-11-26 03:33:25.330555
+Create Date: 2026-11-26 03:57:23.822289
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import ossbss.kernel.db
 
-revision: str = "f9859ffafaca"
+revision: str = "ca3911b3cd16"
 down_revision: str | None = "9cb16b2d4d78"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -70,6 +70,8 @@ def upgrade() -> None:
         sa.Column("valid_from", ossbss.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("valid_to", ossbss.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("policy", sa.String(length=20), nullable=False),
+        sa.Column("throttle_down_kbps", sa.Integer(), nullable=True),
+        sa.Column("throttle_up_kbps", sa.Integer(), nullable=True),
         sa.Column("notified_percent", sa.Integer(), nullable=False),
         sa.Column("created_at", ossbss.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", ossbss.kernel.db.UTCDateTime(timezone=True), nullable=False),
