@@ -57,7 +57,7 @@ def generate(path: Path, rows: int, subscribers: int) -> None:
     frame.write_csv(path)
 
 
-def register(database: Database, subscribers: int) -> None:
+def register(database: Database, subscribers: int, offering_id: str = "offering-voice") -> None:
     with database.unit_of_work() as session:
         for n in range(subscribers):
             usage.register_subscriber(
@@ -65,7 +65,7 @@ def register(database: Database, subscribers: int) -> None:
                 identifier=f"3161{n:07d}",
                 product_id=f"product-{n}",
                 billing_account_id=f"account-{n}",
-                offering_id="offering-voice",
+                offering_id=offering_id,
                 customer_id=f"customer-{n}",
                 valid_from=START - timedelta(days=30),
                 now=NOW,

@@ -2,7 +2,8 @@
 subscriber resolution and suspense, normalisation. The room's only door."""
 
 from ossbss.usage.api import router
-from ossbss.usage.domain import IngestReport, Subscriber, UsageInput
+from ossbss.usage.counters import current_identities, rated_quantities
+from ossbss.usage.domain import Identity, IngestReport, Subscriber, UsageInput
 from ossbss.usage.handlers import subscribe
 from ossbss.usage.ingest import ingest, quarantine
 from ossbss.usage.rating import mark_billed, record_rating, records_to_rate
@@ -20,15 +21,18 @@ __all__ = [
     "USAGE",
     "USAGE_API",
     "USAGE_SPECIFICATION",
+    "Identity",
     "IngestReport",
     "Subscriber",
     "UsageInput",
+    "current_identities",
     "end_subscriber",
     "ensure_specifications",
     "find_subscriber",
     "ingest",
     "mark_billed",
     "quarantine",
+    "rated_quantities",
     "record_rating",
     "records_to_rate",
     "register_subscriber",
