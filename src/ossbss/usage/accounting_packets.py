@@ -107,7 +107,7 @@ def decode(
         if packet.code != pyrad_packet.AccountingRequest:
             return Refusal("unexpected_code", f"code {packet.code}")
         if not packet.VerifyAcctRequest():
-            return Refusal("bad_authenticator", f"from {source[0]}")
+            return Refusal("bad_authenticator", "wrong shared secret?")
         event = _event(packet, source, now)
         return Received(event, packet.CreateReply().ReplyPacket(), key)
     except _Bad as bad:
