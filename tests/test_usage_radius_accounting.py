@@ -10,17 +10,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pyrad import packet as pyrad_packet  # type: ignore[import-untyped]
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ossbss import bootstrap
 from ossbss.kernel import Database
 from ossbss.kernel.db import Base
 from ossbss.lab.peers import free_port
+from ossbss.usage.accounting_contract import UsageInput
 from ossbss.usage.accounting_packets import accounting_dictionary
 from ossbss.usage.accounting_rules import (
     WRAP,
@@ -335,6 +338,36 @@ def test_bad_packets_are_counted_never_answered_and_the_server_goes_on(
         assert totals(session) == {"eve": (7, 8, 9)}
 
 
+def test_nothing_is_answered_until_the_batch_is_committed(platform: bootstrap.Platform) -> None:
+    failures = {"left": 2}
+
+    def flaky_sink(session: Session, *, records: Sequence[UsageInput], now: datetime) -> int:
+        result = ingest(session, records=records, now=now)
+        session.flush()
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("database went away")
+        return result
+
+    server = RadiusAccountingServer(
+        database=platform.database, sink=flaky_sink, secret=SECRET, clock=platform.clock
+    )
+    thread = CollectorThread(server).start()
+    try:
+        # radclient sends twice (-r 2): both transactions fail, no answer, nothing kept.
+        assert not radclient(server.port, acct("Interim-Update", "s-f", "dan", up=5, seconds=5))
+        with platform.database.unit_of_work(write=False) as session:
+            assert totals(session) == {}
+            assert session_state(session, nas="bng-1", session_id="s-f") is None
+        # The NAS tries again later: stored once, answered.
+        assert radclient(server.port, acct("Interim-Update", "s-f", "dan", up=5, seconds=5))
+    finally:
+        thread.stop()
+    assert server.status().store_failures == 2
+    with platform.database.unit_of_work(write=False) as session:
+        assert totals(session) == {"dan": (5, 0, 5)}
+
+
 def test_a_new_collector_on_the_same_database_continues_the_deltas(
     platform: bootstrap.Platform,
 ) -> None:
@@ -362,7 +395,7 @@ def test_a_new_collector_on_the_same_database_continues_the_deltas(
 
 # -- kill -9 in the middle of a burst ---------------------------------------------------------
 
-SESSIONS = 400
+SESSIONS = 600
 USERS = 40
 
 
@@ -442,7 +475,7 @@ def status_server(port: int) -> bool:
 
 def stored_count(database: Database) -> int:
     with database.unit_of_work(write=False) as session:
-        return len(records(session))
+        return session.scalar(select(func.count()).select_from(SinkRecord)) or 0
 
 
 def test_kill_9_in_the_middle_of_a_burst_then_restart_counts_every_record_once(
@@ -455,7 +488,8 @@ def test_kill_9_in_the_middle_of_a_burst_then_restart_counts_every_record_once(
     log = tmp_path / "collector.log"
     requests = tmp_path / "burst.txt"
     request_file(requests)
-    first = start_collector(fresh_database_url, port, log)
+    collector = start_collector(fresh_database_url, port, log)
+    kills: list[int] = []
     try:
         burst = subprocess.Popen(
             [
@@ -478,23 +512,24 @@ def test_kill_9_in_the_middle_of_a_burst_then_restart_counts_every_record_once(
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 30
-        while stored_count(database) == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        at_kill = stored_count(database)
-        second = start_collector(fresh_database_url, port, log)
-        try:
-            output, _ = burst.communicate(timeout=120)
-        finally:
-            second.terminate()
-            second.wait(10)
+        # Once among the first Interims, twice among the Stops (a lost Interim is made good by
+        # the next cumulative packet; a Stop acknowledged before it was stored would be lost).
+        stops = 2 * SESSIONS
+        for threshold in (SESSIONS // 2, stops + SESSIONS // 10, stops + SESSIONS // 2):
+            deadline = time.monotonic() + 60
+            while stored_count(database) < threshold and time.monotonic() < deadline:
+                time.sleep(0.005)
+            collector.send_signal(signal.SIGKILL)
+            collector.wait(10)
+            kills.append(stored_count(database))
+            collector = start_collector(fresh_database_url, port, log)
+        output, _ = burst.communicate(timeout=180)
     finally:
-        if first.poll() is None:
-            first.kill()
+        collector.terminate()
+        collector.wait(10)
     expected = expected_totals()
-    assert 0 < at_kill < 3 * SESSIONS, "the kill did not land in the middle of the burst"
+    assert SESSIONS // 2 <= kills[0] < SESSIONS * 2, kills
+    assert 2 * SESSIONS < kills[1] < 3 * SESSIONS, f"not killed among the Stops: {kills}"
     summary = output.replace(" ", "")
     assert f"Accepted:{4 * SESSIONS}" in summary, output
     # ("Lost" counts the sends that timed out while the collector was down: retried.)
