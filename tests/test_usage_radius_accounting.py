@@ -4,6 +4,7 @@ in the middle of a burst."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -24,7 +25,7 @@ from ossbss.kernel import Database
 from ossbss.kernel.db import Base
 from ossbss.lab.peers import free_port
 from ossbss.usage.accounting_contract import UsageInput
-from ossbss.usage.accounting_packets import accounting_dictionary
+from ossbss.usage.accounting_packets import Received, Refusal, accounting_dictionary, decode
 from ossbss.usage.accounting_rules import (
     WRAP,
     AccountingEvent,
@@ -194,6 +195,46 @@ def test_a_start_after_a_stop_by_the_nas_clock_is_a_new_session_with_the_same_id
     assert apply(state, event(Status.START, seconds=0)).outcome is Outcome.DUPLICATE
 
 
+def test_a_request_built_by_pyrad_decodes_and_pyrad_accepts_the_answer() -> None:
+    dictionary = accounting_dictionary()
+    request = pyrad_packet.AcctPacket(secret=SECRET.encode(), dict=dictionary)
+    stamp = int(T0.timestamp())
+    for name, value in {
+        "Acct-Status-Type": "Stop",
+        "Acct-Session-Id": "abc-1",
+        "User-Name": "frank@isp",
+        "NAS-IP-Address": "192.0.2.7",
+        "Acct-Input-Octets": 17,
+        "Acct-Input-Gigawords": 2,
+        "Acct-Output-Octets": 99,
+        "Acct-Session-Time": 3_600,
+        "Event-Timestamp": stamp,
+    }.items():
+        request[name] = value
+    request.AddAttribute("Proxy-State", b"hop-1")
+    request.AddAttribute("Proxy-State", b"hop-2")
+    raw = request.RequestPacket()
+    received = decode(raw, ("127.0.0.1", 5000), secret=SECRET.encode(), now=T0)
+    assert isinstance(received, Received)
+    assert received.event == AccountingEvent(
+        nas="192.0.2.7",
+        session_id="abc-1",
+        subscriber="frank@isp",
+        status=Status.STOP,
+        event_time=T0,
+        nas_timestamp=True,
+        bytes_up=(2 << 32) | 17,
+        bytes_down=99,
+        session_seconds=3_600,
+    )
+    reply = request.CreateReply(packet=received.response)
+    assert request.VerifyReply(reply, received.response)
+    assert reply.code == pyrad_packet.AccountingResponse
+    assert reply[33] == [b"hop-1", b"hop-2"]  # Proxy-State, in order
+    wrong = decode(raw, ("127.0.0.1", 5000), secret=b"other", now=T0)
+    assert wrong == Refusal("bad_authenticator", "wrong shared secret?")
+
+
 # -- the server with the real radclient ----------------------------------------------------
 
 
@@ -323,13 +364,18 @@ def test_bad_packets_are_counted_never_answered_and_the_server_goes_on(
     assert not radclient(port, acct("Interim-Update", "s-x", "eve", up=1, seconds=0xFFFF_FFFF))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
         raw.sendto(b"\x04\x01\x00\x05garbage", ("127.0.0.1", port))
-        raw.sendto(b"\x04\x01\x00\x20" + bytes(16) + b"\x01\x00xxxxxxxxxx", ("127.0.0.1", port))
+        # signed with the right secret, but an attribute of length 0
+        body = b"\x01\x00xxxxxxxxxx"
+        header = b"\x04\x01" + (20 + len(body)).to_bytes(2, "big")
+        signed = hashlib.md5(header + bytes(16) + body + SECRET.encode()).digest()
+        raw.sendto(header + signed + body, ("127.0.0.1", port))
+        raw.sendto(header + bytes(16) + body, ("127.0.0.1", port))  # and unsigned
     assert radclient(port, acct("Interim-Update", "s-x", "eve", up=7, down=8, seconds=9))
 
     refused = collector.status().refused
     # radclient sent every unanswered request again (-r 2: two sends each)
     assert refused == {
-        "bad_authenticator": 2,
+        "bad_authenticator": 3,
         "missing_attribute": 6,
         "absurd_session_time": 2,
         "malformed": 2,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import Table, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ossbss.usage.accounting_contract import UsageInput, UsageSink
@@ -24,8 +24,8 @@ def store_batch(
     now: datetime,
 ) -> list[Decision]:
     """Apply ``events`` in arrival order; one decision per event."""
-    rows = _load(session, {event.session_key for event in events})
-    states = {key: _state(row) for key, row in rows.items()}
+    known = _load(session, {event.session_key for event in events})
+    states: dict[tuple[str, str], SessionState] = dict(known)
     decisions: list[Decision] = []
     records: list[UsageInput] = []
     changed: set[tuple[str, str]] = set()
@@ -39,54 +39,76 @@ def store_batch(
             records.append(decision.record)
     if records:
         sink(session, records=records, now=now)
-    for key in changed:
-        _write(session, rows.get(key), states[key])
-    session.flush()
+    # Core statements, many rows each: the ORM's per-object bookkeeping costs more than the
+    # database does at thousands of packets a second.
+    inserts = [_row(states[key]) for key in changed if key not in known]
+    updates = [_row(states[key], prefix="b_") for key in changed if key in known]
+    if inserts:
+        session.execute(insert(_TABLE), inserts)
+    if updates:
+        session.execute(_UPDATE, updates)
     return decisions
 
 
 def session_state(session: Session, *, nas: str, session_id: str) -> SessionState | None:
-    row = session.get(AccountingSession, (nas, session_id))
-    return _state(row) if row is not None else None
+    return _load(session, {(nas, session_id)}).get((nas, session_id))
 
 
-def _load(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], AccountingSession]:
-    found: dict[tuple[str, str], AccountingSession] = {}
+_TABLE: Table = AccountingSession.__table__  # type: ignore[assignment]
+_COLUMNS = (
+    "nas",
+    "session_id",
+    "subscriber",
+    "last_seen_at",
+    "bytes_up",
+    "bytes_down",
+    "wrap_up",
+    "wrap_down",
+    "session_seconds",
+    "stopped",
+)
+_UPDATE = (
+    update(_TABLE)
+    .where(_TABLE.c.nas == bindparam("b_nas"), _TABLE.c.session_id == bindparam("b_session_id"))
+    .values({name: bindparam(f"b_{name}") for name in _COLUMNS[2:]})
+)
+
+
+def _load(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], SessionState]:
+    found: dict[tuple[str, str], SessionState] = {}
     ordered = sorted(keys)
+    columns = [_TABLE.c[name] for name in _COLUMNS]
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start : start + _CHUNK]
-        query = select(AccountingSession).where(
-            tuple_(AccountingSession.nas, AccountingSession.session_id).in_(chunk)
-        )
-        for row in session.scalars(query):
-            found[(row.nas, row.session_id)] = row
+        query = select(*columns).where(tuple_(_TABLE.c.nas, _TABLE.c.session_id).in_(chunk))
+        for row in session.execute(query):
+            state = SessionState(
+                nas=row.nas,
+                session_id=row.session_id,
+                subscriber=row.subscriber,
+                last_event_at=row.last_seen_at,
+                bytes_up=row.bytes_up,
+                bytes_down=row.bytes_down,
+                wrap_up=row.wrap_up,
+                wrap_down=row.wrap_down,
+                session_seconds=row.session_seconds,
+                stopped=row.stopped,
+            )
+            found[(state.nas, state.session_id)] = state
     return found
 
 
-def _state(row: AccountingSession) -> SessionState:
-    return SessionState(
-        nas=row.nas,
-        session_id=row.session_id,
-        subscriber=row.subscriber,
-        last_event_at=row.last_seen_at,
-        bytes_up=row.bytes_up,
-        bytes_down=row.bytes_down,
-        wrap_up=row.wrap_up,
-        wrap_down=row.wrap_down,
-        session_seconds=row.session_seconds,
-        stopped=row.stopped,
-    )
-
-
-def _write(session: Session, row: AccountingSession | None, state: SessionState) -> None:
-    if row is None:
-        row = AccountingSession(nas=state.nas, session_id=state.session_id)
-        session.add(row)
-    row.subscriber = state.subscriber
-    row.last_seen_at = state.last_event_at
-    row.bytes_up = state.bytes_up
-    row.bytes_down = state.bytes_down
-    row.wrap_up = state.wrap_up
-    row.wrap_down = state.wrap_down
-    row.session_seconds = state.session_seconds
-    row.stopped = state.stopped
+def _row(state: SessionState, prefix: str = "") -> dict[str, object]:
+    values = {
+        "nas": state.nas,
+        "session_id": state.session_id,
+        "subscriber": state.subscriber,
+        "last_seen_at": state.last_event_at,
+        "bytes_up": state.bytes_up,
+        "bytes_down": state.bytes_down,
+        "wrap_up": state.wrap_up,
+        "wrap_down": state.wrap_down,
+        "session_seconds": state.session_seconds,
+        "stopped": state.stopped,
+    }
+    return {prefix + name: value for name, value in values.items()}
