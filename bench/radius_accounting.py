@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,11 @@ from ossbss.lab.peers import free_port
 from ossbss.usage.accounting_cli import resolve_sink
 from ossbss.usage.accounting_contract import UsageInput, UsageSink
 from ossbss.usage.accounting_models import AccountingSession
-from ossbss.usage.radius_accounting import CollectorThread, RadiusAccountingServer
+from ossbss.usage.radius_accounting import (
+    RECEIVE_BUFFER_BYTES,
+    CollectorThread,
+    RadiusAccountingServer,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "var" / "bench" / "radius-acct"
@@ -160,6 +165,10 @@ class BareServer(asyncio.DatagramProtocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
+        # the same kernel buffer as the collector's, or a burst overflows it and waits for
+        # radclient's retry timer
+        sock = transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         header = b"\x05" + data[1:2] + b"\x00\x14"

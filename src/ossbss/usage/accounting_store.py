@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ossbss.usage.accounting_contract import UsageInput, UsageSink
@@ -75,26 +75,31 @@ _UPDATE = (
 
 
 def _load(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], SessionState]:
+    # Per NAS, ``nas = ? AND session_id IN (...)``: the primary key's index on both engines
+    # (SQLite scans the whole table for a row-value ``(nas, session_id) IN (...)``).
+    by_nas: dict[str, list[str]] = {}
+    for nas, session_id in keys:
+        by_nas.setdefault(nas, []).append(session_id)
     found: dict[tuple[str, str], SessionState] = {}
-    ordered = sorted(keys)
     columns = [_TABLE.c[name] for name in _COLUMNS]
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start : start + _CHUNK]
-        query = select(*columns).where(tuple_(_TABLE.c.nas, _TABLE.c.session_id).in_(chunk))
-        for row in session.execute(query):
-            state = SessionState(
-                nas=row.nas,
-                session_id=row.session_id,
-                subscriber=row.subscriber,
-                last_event_at=row.last_seen_at,
-                bytes_up=row.bytes_up,
-                bytes_down=row.bytes_down,
-                wrap_up=row.wrap_up,
-                wrap_down=row.wrap_down,
-                session_seconds=row.session_seconds,
-                stopped=row.stopped,
-            )
-            found[(state.nas, state.session_id)] = state
+    for nas, session_ids in by_nas.items():
+        session_ids.sort()
+        for start in range(0, len(session_ids), _CHUNK):
+            chunk = session_ids[start : start + _CHUNK]
+            query = select(*columns).where(_TABLE.c.nas == nas, _TABLE.c.session_id.in_(chunk))
+            for row in session.execute(query):
+                found[(row.nas, row.session_id)] = SessionState(
+                    nas=row.nas,
+                    session_id=row.session_id,
+                    subscriber=row.subscriber,
+                    last_event_at=row.last_seen_at,
+                    bytes_up=row.bytes_up,
+                    bytes_down=row.bytes_down,
+                    wrap_up=row.wrap_up,
+                    wrap_down=row.wrap_down,
+                    session_seconds=row.session_seconds,
+                    stopped=row.stopped,
+                )
     return found
 
 
