@@ -2,7 +2,7 @@
 UDP server answering the same packets.
 
     .venv/bin/python bench/radius_accounting.py [--sessions 2000] [--interims 3]
-        [--senders 2] [--parallel 64] [--rounds 2] [--database-url URL]
+        [--senders 4] [--parallel 128] [--rounds 2] [--database-url URL]
 
 The real ``radclient`` (C) sends Start, ``--interims`` Interim-Updates and a Stop per session
 from ``--senders`` processes at once, ``--parallel`` requests in flight each. The collector runs
@@ -217,8 +217,8 @@ def main() -> None:
     )
     parser.add_argument("--sessions", type=int, default=2000)
     parser.add_argument("--interims", type=int, default=3)
-    parser.add_argument("--senders", type=int, default=2, help="radclient processes at once")
-    parser.add_argument("--parallel", type=int, default=64, help="requests in flight per sender")
+    parser.add_argument("--senders", type=int, default=4, help="radclient processes at once")
+    parser.add_argument("--parallel", type=int, default=128, help="requests in flight per sender")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--sink", default="", help="module:function (default: a bench table)")

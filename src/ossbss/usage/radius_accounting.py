@@ -217,10 +217,11 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
         assert self._wake is not None
         while True:
             if not self._pending:
-                # Idle: the first packet waits a moment for company (one commit for many).
-                # Packets that arrived while a batch was being stored go at once.
+                # Idle: the first packets wait a moment for company (one commit for many),
+                # unless the backlog read in one go is already a good batch.
                 await self._wake.wait()
-                await asyncio.sleep(self._batch_wait)
+                if len(self._pending) < self._batch_size // 10:
+                    await asyncio.sleep(self._batch_wait)
             batch = self._pending[: self._batch_size]
             del self._pending[: self._batch_size]
             if not self._pending:
