@@ -232,10 +232,15 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
     async def _store_and_answer(self, batch: list[_Waiting]) -> None:
         events = [item.received.event for item in batch if item.received.event is not None]
         try:
-            # On this loop, not in a worker thread: the loop is the collector's own, datagrams
-            # wait in the kernel buffer meanwhile, and a second thread only fought this one
-            # for the GIL (asyncio then read one datagram per switch interval).
-            decisions = self._store(events)
+            # SQLite: on this loop (the collector's own; datagrams wait in the kernel buffer).
+            # Its store is all CPU, and a worker thread only fought the loop for the GIL
+            # (asyncio then read one datagram per switch interval). PostgreSQL: a worker
+            # thread, so the loop reads and decodes while the server works.
+            decisions = (
+                self._store(events)
+                if self._database.is_sqlite
+                else await asyncio.to_thread(self._store, events)
+            )
         except Exception as exc:
             self._counters.store_failures += 1
             self._log.warning(
