@@ -232,15 +232,10 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
     async def _store_and_answer(self, batch: list[_Waiting]) -> None:
         events = [item.received.event for item in batch if item.received.event is not None]
         try:
-            # SQLite: on this loop (the collector's own; datagrams wait in the kernel buffer).
-            # Its store is all CPU, and a worker thread only fought the loop for the GIL
-            # (asyncio then read one datagram per switch interval). PostgreSQL: a worker
-            # thread, so the loop reads and decodes while the server works.
-            decisions = (
-                self._store(events)
-                if self._database.is_sqlite
-                else await asyncio.to_thread(self._store, events)
-            )
+            # In a worker thread: the loop goes on reading and decoding the next batch
+            # meanwhile (it drains the socket per wake-up, so waiting for the GIL costs one
+            # switch interval per backlog, not per datagram).
+            decisions = await asyncio.to_thread(self._store, events)
         except Exception as exc:
             self._counters.store_failures += 1
             self._log.warning(
