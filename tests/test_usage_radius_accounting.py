@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -412,6 +413,59 @@ def test_nothing_is_answered_until_the_batch_is_committed(platform: bootstrap.Pl
     assert server.status().store_failures == 2
     with platform.database.unit_of_work(write=False) as session:
         assert totals(session) == {"dan": (5, 0, 5)}
+
+
+def test_when_the_database_falls_behind_the_excess_is_refused_and_retried(
+    platform: bootstrap.Platform,
+) -> None:
+    release = threading.Event()
+
+    def slow_sink(session: Session, *, records: Sequence[UsageInput], now: datetime) -> int:
+        release.wait(10)
+        return ingest(session, records=records, now=now)
+
+    server = RadiusAccountingServer(
+        database=platform.database,
+        sink=slow_sink,
+        secret=SECRET,
+        clock=platform.clock,
+        batch_size=1,
+        max_pending=1,
+    )
+    thread = CollectorThread(server).start()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as nas:
+            address = ("127.0.0.1", server.port)
+            nas.sendto(packet("s-o1", "gina", up=1, seconds=1), address)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:  # until the worker holds it (the sink waits)
+                status = server.status()
+                if status.received == 1 and status.pending == 0:
+                    break
+                time.sleep(0.01)
+            for n in range(2, 6):
+                nas.sendto(packet(f"s-o{n}", "gina", up=n, seconds=n), address)
+            while server.status().refused.get("overloaded", 0) < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            release.set()
+            # one in the worker, one waiting: the other three were refused, unanswered
+            assert server.status().refused == {"overloaded": 3}
+            # the NAS sends them again once the database has caught up
+            for n in range(1, 6):
+                assert radclient(
+                    server.port, acct("Interim-Update", f"s-o{n}", "gina", up=n, seconds=n)
+                )
+    finally:
+        thread.stop()
+    with platform.database.unit_of_work(write=False) as session:
+        assert totals(session) == {"gina": (15, 0, 15)}
+
+
+def packet(session_id: str, user: str, *, up: int, seconds: int) -> bytes:
+    request = pyrad_packet.AcctPacket(secret=SECRET.encode(), dict=accounting_dictionary())
+    for name, value in acct("Interim-Update", session_id, user, up=up, seconds=seconds).items():
+        request[name] = value.strip('"') if isinstance(value, str) else value
+    return bytes(request.RequestPacket())
 
 
 def test_a_new_collector_on_the_same_database_continues_the_deltas(

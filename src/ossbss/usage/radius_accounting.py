@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 10.0
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_BATCH_WAIT_SECONDS = 0.005
+# When the database falls behind, packets beyond this many waiting are refused unanswered
+# ("overloaded"): the NASes retry later instead of this process growing without bound.
+DEFAULT_MAX_PENDING = 20_000
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024  # a burst waits in the kernel while a batch commits
 MAX_DATAGRAM = 4096  # RFC 2865 section 3
 
@@ -101,6 +104,7 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
         port: int = 0,
         batch_size: int = DEFAULT_BATCH_SIZE,
         batch_wait_seconds: float = DEFAULT_BATCH_WAIT_SECONDS,
+        max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
         self._database = database
         self._sink = sink
@@ -110,6 +114,7 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
         self.port = port
         self._batch_size = batch_size
         self._batch_wait = batch_wait_seconds
+        self._max_pending = max_pending
         self._pending: list[_Waiting] = []
         # Packets queued or being stored: a retransmission of one of them waits for its answer.
         self._in_flight: set[tuple[object, ...]] = set()
@@ -193,6 +198,9 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
             return
         if result.retransmission_key in self._in_flight:
             self._counters.outcomes["retransmitted_while_pending"] += 1
+            return
+        if len(self._pending) >= self._max_pending:
+            self._refuse("overloaded", f"{len(self._pending)} packets wait to be stored")
             return
         self._in_flight.add(result.retransmission_key)
         self._pending.append(_Waiting(result, source))
