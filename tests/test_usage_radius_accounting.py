@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pyrad import packet as pyrad_packet  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -234,6 +236,43 @@ def test_a_request_built_by_pyrad_decodes_and_pyrad_accepts_the_answer() -> None
     assert reply[33] == [b"hop-1", b"hop-2"]  # Proxy-State, in order
     wrong = decode(raw, ("127.0.0.1", 5000), secret=b"other", now=T0)
     assert wrong == Refusal("bad_authenticator", "wrong shared secret?")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(0, 3 << 32), st.integers(0, 3 << 32), st.integers(1, 3_600)),
+        min_size=1,
+        max_size=8,
+    ),
+    data=st.data(),
+)
+def test_any_order_loss_or_repetition_counts_the_stop_exactly_once(
+    steps: list[tuple[int, int, int]], data: st.DataObject
+) -> None:
+    """With gigawords, whatever the network does to the packets, once the Stop arrives the
+    records add up to its counters, each cumulative position once."""
+    packets, up, down, seconds = [event(Status.START, up=0, down=0, seconds=0)], 0, 0, 0
+    for n, (more_up, more_down, more_seconds) in enumerate(steps):
+        up, down, seconds = up + more_up, down + more_down, seconds + more_seconds
+        status = Status.STOP if n == len(steps) - 1 else Status.INTERIM
+        packets.append(event(status, up=up, down=down, seconds=seconds))
+    received = data.draw(st.lists(st.sampled_from(packets), max_size=20))
+    received.append(packets[-1])  # the NAS retries the Stop until it is answered
+    received += data.draw(st.lists(st.sampled_from(packets), max_size=5))  # late ones
+    state: SessionState | None = None
+    keys: list[str] = []
+    sums = [0, 0, 0]
+    for one in received:
+        decision = apply(state, one)
+        state = decision.state or state
+        if decision.record:
+            keys.append(decision.record.record_key)
+            sums[0] += decision.record.bytes_up
+            sums[1] += decision.record.bytes_down
+            sums[2] += decision.record.duration_seconds
+    assert sums == [up, down, seconds]
+    assert len(keys) == len(set(keys))
 
 
 # -- the server with the real radclient ----------------------------------------------------
