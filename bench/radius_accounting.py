@@ -35,8 +35,8 @@ from typing import cast
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import BigInteger, Integer, String, func, insert, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import BigInteger, Integer, MetaData, String, func, insert, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from ossbss.kernel import Database, SystemClock
 from ossbss.kernel.db import Base
@@ -57,7 +57,13 @@ RADCLIENT = shutil.which("radclient") or "/usr/bin/radclient"
 console = Console()
 
 
-class BenchRecord(Base):
+class BenchBase(DeclarativeBase):
+    """Not the platform's metadata: the migrations must not see a bench table."""
+
+    metadata = MetaData()
+
+
+class BenchRecord(BenchBase):
     __tablename__ = "bench_usage_record"
 
     record_key: Mapped[str] = mapped_column(String(400), primary_key=True)
@@ -229,9 +235,11 @@ def main() -> None:
     WORK.mkdir(parents=True)
     database_url = args.database_url or f"sqlite:///{WORK / 'acct.db'}"
     database = Database(database_url)
-    tables = [AccountingSession.__table__, BenchRecord.__table__]
-    Base.metadata.drop_all(database.engine, tables=tables)  # type: ignore[arg-type]
-    Base.metadata.create_all(database.engine, tables=tables)  # type: ignore[arg-type]
+    state_table = [AccountingSession.__table__]
+    Base.metadata.drop_all(database.engine, tables=state_table)  # type: ignore[arg-type]
+    Base.metadata.create_all(database.engine, tables=state_table)  # type: ignore[arg-type]
+    BenchBase.metadata.drop_all(database.engine)
+    BenchBase.metadata.create_all(database.engine)
     sink: UsageSink = resolve_sink(args.sink) if args.sink else table_sink
 
     collector_rates: list[float] = []

@@ -28,6 +28,7 @@ from ossbss.kernel import Database
 from ossbss.kernel.db import Base
 from ossbss.lab.peers import free_port
 from ossbss.usage.accounting_contract import UsageInput
+from ossbss.usage.accounting_models import AccountingSession
 from ossbss.usage.accounting_packets import Received, Refusal, accounting_dictionary, decode
 from ossbss.usage.accounting_rules import (
     WRAP,
@@ -40,11 +41,25 @@ from ossbss.usage.accounting_rules import (
 from ossbss.usage.accounting_store import session_state
 from ossbss.usage.radius_accounting import CollectorThread, RadiusAccountingServer
 from radius_helpers import RADCLIENT
-from usage_accounting_sink import SinkRecord, ingest, records, totals
+from usage_accounting_sink import SinkRecord, create_table, empty_table, ingest, records, totals
 
 SECRET = "acct-secret-3"
 T0 = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def sink_table(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The test sink's table beside the platform's (emptied after each test that uses it)."""
+    if "platform" not in request.fixturenames:
+        yield
+        return
+    platform = request.getfixturevalue("platform")
+    create_table(platform.database.engine)
+    yield
+    with platform.database.unit_of_work() as session:
+        empty_table(session)
+
 
 # -- the arithmetic ---------------------------------------------------------------------------
 
@@ -621,8 +636,9 @@ def test_kill_9_in_the_middle_of_a_burst_then_restart_counts_every_record_once(
     fresh_database_url: str, tmp_path: Path
 ) -> None:
     database = Database(fresh_database_url)
-    tables = [Base.metadata.tables["usage_accounting_session"], SinkRecord.__table__]
-    Base.metadata.create_all(database.engine, tables=tables)
+    state_table = [AccountingSession.__table__]
+    Base.metadata.create_all(database.engine, tables=state_table)  # type: ignore[arg-type]
+    create_table(database.engine)
     port = free_port()
     log = tmp_path / "collector.log"
     requests = tmp_path / "burst.txt"

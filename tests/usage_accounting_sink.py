@@ -6,14 +6,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import BigInteger, Engine, Integer, MetaData, String, delete, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from ossbss.kernel.db import Base, UTCDateTime
+from ossbss.kernel.db import UTCDateTime
 from ossbss.usage.accounting_contract import UsageInput
 
 
-class SinkRecord(Base):
+class SinkBase(DeclarativeBase):
+    """Not the platform's metadata: the migrations must not see a test table."""
+
+    metadata = MetaData()
+
+
+class SinkRecord(SinkBase):
     __tablename__ = "test_usage_sink_record"
 
     record_key: Mapped[str] = mapped_column(String(400), primary_key=True)
@@ -48,6 +54,14 @@ def ingest(session: Session, *, records: Sequence[UsageInput], now: datetime) ->
         )
         added += 1
     return added
+
+
+def create_table(engine: Engine) -> None:
+    SinkBase.metadata.create_all(engine)
+
+
+def empty_table(session: Session) -> None:
+    session.execute(delete(SinkRecord))
 
 
 def records(session: Session) -> list[SinkRecord]:
