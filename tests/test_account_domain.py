@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import luhn
 
-from ossbss.account import domain, payment_methods
-from ossbss.kernel import Conflict, InvalidInput, InvalidStateTransition, Money
+from ossbss.account import billing_period, domain, payment_methods
+from ossbss.kernel import Conflict, InvalidInput, InvalidStateTransition, Money, Period
+from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import check_transition
 
 NOW = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
@@ -364,3 +365,24 @@ def test_any_valid_card_number_in_a_card_is_refused(prefix: str, separator: str)
 def test_card_token_and_last_digits_are_kept() -> None:
     card = {"@type": "BankCard", "token": "tok_1Nq2", "brand": "Visa", "lastFourDigits": "4242"}
     assert method(**card) == card
+
+
+@pytest.mark.parametrize(
+    ("instant", "day", "months", "start", "end"),
+    [
+        ("2026-01-15T09:30:00Z", 1, 1, "2026-01-01", "2026-02-01"),
+        ("2026-01-01T00:00:00Z", 1, 1, "2026-01-01", "2026-02-01"),  # half-open: starts here
+        ("2026-01-31T23:59:59Z", 1, 1, "2026-01-01", "2026-02-01"),
+        ("2026-01-14T23:59:59Z", 15, 1, "2025-12-15", "2026-01-15"),  # across the year
+        ("2026-01-15T00:00:00Z", 15, 1, "2026-01-15", "2026-02-15"),
+        ("2026-05-20T00:00:00Z", 1, 3, "2026-04-01", "2026-07-01"),  # quarterly from January
+        ("2026-01-03T00:00:00Z", 5, 3, "2025-10-05", "2026-01-05"),
+    ],
+)
+def test_the_billing_period_containing_an_instant(
+    instant: str, day: int, months: int, start: str, end: str
+) -> None:
+    period = billing_period(parse_datetime(instant), billing_day=day, months=months)
+    assert period == Period(
+        parse_datetime(f"{start}T00:00:00Z"), parse_datetime(f"{end}T00:00:00Z")
+    )

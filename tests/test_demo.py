@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -147,7 +147,8 @@ def test_prices_are_exact_decimals() -> None:
 
 def test_load_the_demo_operator(platform: bootstrap.Platform, client: TestClient) -> None:
     assert demo.is_empty(platform)
-    report = demo.load(platform, customers=50, console=Console(quiet=True))
+    month_later = platform.clock.now() + timedelta(days=30)
+    report = demo.load(platform, customers=50, console=Console(quiet=True), usage_until=month_later)
     assert not demo.is_empty(platform)
     assert report.customers == 50
     assert report.offerings == len(OFFERINGS)
@@ -192,7 +193,9 @@ def test_load_the_demo_operator(platform: bootstrap.Platform, client: TestClient
     usage = _items(client, f"{CATALOG}/productOfferingPrice", priceType="usage")
     assert {p["@type"] for p in usage} == {"UsageProductOfferingPrice"}
     voice = {p["name"]: p for p in usage}["Mobile S calls beyond 100 min"]
-    assert voice["price"] == {"unit": "EUR", "value": 0.05}
+    zones = {zone["name"]: zone for zone in voice["destinationZone"]}
+    assert zones["UK"]["price"] == {"unit": "EUR", "value": 0.05}
+    assert zones["UK premium"]["prefixes"] == ["449"]
     assert voice["includedQuantity"] == {"amount": 100, "units": "min"}
     fibre_spec = by_name["Fibre 300"]["productSpecification"]["id"]
     spec = client.get(f"{CATALOG}/productSpecification/{fibre_spec}").json()
@@ -223,6 +226,21 @@ def test_load_the_demo_operator(platform: bootstrap.Platform, client: TestClient
             f"{ACCOUNT}/billingAccount", params={"relatedParty.id": customer["engagedParty"]["id"]}
         )
         assert [a["id"] for a in owned.json()] == [ref["id"]]
+    _usage_check(client, report)
+
+
+def _usage_check(client: TestClient, report: demo.LoadReport) -> None:
+    """The month of usage is there, every record rated, calls and data charged beyond the
+    allowances, texts part of the flat rate."""
+    usage = "/tmf-api/usageManagement/v4/usage"
+    total = client.get(usage, params={"limit": 1})
+    assert int(total.headers["X-Total-Count"]) == report.usage_records > 1000
+    rated = client.get(usage, params={"limit": 1, "status": "rated"})
+    assert rated.headers["X-Total-Count"] == total.headers["X-Total-Count"]
+    for kind in ("data", "voice"):
+        records = client.get(usage, params={"usageType": kind, "limit": 1000}).json()
+        amounts = [r["ratedProductUsage"][0]["taxExcludedRatingAmount"]["value"] for r in records]
+        assert any(amount > 0 for amount in amounts), kind
 
 
 def test_is_empty_sees_a_catalog_without_customers(platform: bootstrap.Platform) -> None:

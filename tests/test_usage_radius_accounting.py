@@ -23,7 +23,7 @@ from pyrad import packet as pyrad_packet  # type: ignore[import-untyped]
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ossbss import bootstrap
+from ossbss import bootstrap, usage
 from ossbss.kernel import Database
 from ossbss.kernel.db import Base
 from ossbss.lab.peers import free_port
@@ -37,6 +37,7 @@ from ossbss.usage.accounting_rules import (
     SessionState,
     Status,
     apply,
+    record_key,
 )
 from ossbss.usage.accounting_store import session_state
 from ossbss.usage.radius_accounting import CollectorThread, RadiusAccountingServer
@@ -194,6 +195,15 @@ def test_absurd_values_are_refused_not_stored() -> None:
     state = apply(None, event(Status.INTERIM, up=(3 << 32), down=1, seconds=600)).state
     decision = apply(state, event(Status.INTERIM, up=10, down=1, seconds=700))
     assert (decision.outcome, decision.reason) == (Outcome.REFUSED, "counters_went_back")
+
+
+def test_record_keys_fit_the_sink_even_for_the_longest_ids() -> None:
+    short = record_key("bng-1", "s-1", 10, 20, 30)
+    assert short == "radius:bng-1:s-1:10:20:30"
+    longest = record_key("n" * 253, "s" * 253, 1 << 64, 1 << 64, 1 << 32)
+    assert len(longest) <= 255
+    assert longest == record_key("n" * 253, "s" * 253, 1 << 64, 1 << 64, 1 << 32)
+    assert longest != record_key("n" * 253, "t" * 253, 1 << 64, 1 << 64, 1 << 32)
 
 
 def test_a_start_after_a_stop_by_the_nas_clock_is_a_new_session_with_the_same_id() -> None:
@@ -372,6 +382,43 @@ def test_radclient_session_with_gigawords_a_wrap_a_duplicate_and_a_stop(
     assert status.records == 4
     assert status.outcomes["duplicate"] == 1
     assert status.refused == {}
+
+
+def test_into_usage_ingest_each_delta_once(
+    platform: bootstrap.Platform,
+) -> None:
+    server = RadiusAccountingServer(
+        database=platform.database, sink=usage.ingest, secret=SECRET, clock=platform.clock
+    )
+    thread = CollectorThread(server).start()
+    try:
+        assert radclient(server.port, acct("Start", "s-u", "zoe"))
+        assert radclient(
+            server.port, acct("Interim-Update", "s-u", "zoe", up=300, down=900, seconds=60)
+        )
+        assert radclient(
+            server.port, acct("Interim-Update", "s-u", "zoe", up=300, down=900, seconds=60)
+        )
+        assert radclient(
+            server.port, acct("Stop", "s-u", "zoe", up=(1 << 32) + 500, down=1_000, seconds=90)
+        )
+    finally:
+        thread.stop()
+    table = bootstrap.metadata().tables["usage_record"]
+    with platform.database.unit_of_work(write=False) as session:
+        rows = session.execute(
+            select(
+                table.c.record_key,
+                table.c.bytes_up,
+                table.c.bytes_down,
+                table.c.duration_seconds,
+                table.c.source,
+            ).order_by(table.c.duration_seconds.desc())
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("radius:bng-1:s-u:300:900:60", 300, 900, 60, "radius"),
+        (f"radius:bng-1:s-u:{(1 << 32) + 500}:1000:90", (1 << 32) + 200, 100, 30, "radius"),
+    ]
 
 
 def test_a_retransmission_of_the_same_packet_is_answered_and_counted_once(

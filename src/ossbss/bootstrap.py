@@ -112,7 +112,15 @@ def build(
         poll_seconds=settings.dispatcher_poll_seconds,
         lease_seconds=settings.activation_lease_seconds,
     )
+    usage.subscribe(registry, clock)
+    provisioning.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
+    charging.configure(
+        directory=charging.FunctionDirectory(usage.find_subscriber),
+        rating_groups=charging.parse_rating_groups(settings.charging_rating_groups),
+        low_balance_minor=settings.charging_low_balance_minor,
+        validity_seconds=settings.charging_validity_seconds,
+    )
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds

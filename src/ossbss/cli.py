@@ -8,17 +8,20 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from ossbss import bootstrap, iam
+from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
-from ossbss.kernel import DomainError, Settings
+from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.provisioning.cli import config_app
 from ossbss.usage import accounting_cli
+from ossbss.usage import cli as usage_cli
 from ossbss.usage.radius_accounting import CollectorThread, RadiusAccountingServer
 
 app = typer.Typer(
@@ -34,16 +37,15 @@ app.add_typer(key_app, name="apikey")
 app.add_typer(demo_app, name="demo")
 app.add_typer(lab_app, name="lab")
 app.add_typer(config_app, name="config")
-usage_app = typer.Typer(no_args_is_help=True, help="Usage collection.")
-usage_app.command("radius-acct")(accounting_cli.radius_acct)
-app.add_typer(usage_app, name="usage")
 console = Console()
+# The demo's customers and orders are a month old: the month since has usage and is rated.
+DEMO_HISTORY_DAYS = 30
 
 
 @contextmanager
-def _platform() -> Iterator[bootstrap.Platform]:
+def _platform(clock: Clock | None = None) -> Iterator[bootstrap.Platform]:
     """A platform for one command, closed (connections returned) when the command ends."""
-    platform = bootstrap.build(Settings())
+    platform = bootstrap.build(Settings(), clock=clock)
     try:
         yield platform
     finally:
@@ -51,6 +53,10 @@ def _platform() -> Iterator[bootstrap.Platform]:
 
 
 app.add_typer(inventory_cli.build_app(_platform), name="inventory")
+usage_app = usage_cli.build_app(_platform)
+usage_app.command("radius-acct")(accounting_cli.radius_acct)
+app.add_typer(usage_app, name="usage")
+app.command("rate")(charging_cli.rate_command(_platform))
 
 
 def _fail(exc: DomainError) -> None:
@@ -110,14 +116,15 @@ def demo_load(
         bool, typer.Option("--if-empty", help="only if there are no customers yet")
     ] = False,
 ) -> None:
-    """Load the demo operator: an ISP + MVNO catalog and deterministic customers with accounts."""
+    """Load the demo operator: an ISP + MVNO catalog, deterministic customers with accounts,
+    its network and orders placed a month ago, and the month of usage since, rated."""
     from ossbss import demo
 
-    with _platform() as platform:
+    with _platform(OffsetClock(-timedelta(days=DEMO_HISTORY_DAYS))) as platform:
         if if_empty and not demo.is_empty(platform):
             console.print("demo: database already has data, nothing loaded")
             return
-        demo.load(platform, customers=customers, console=console)
+        demo.load(platform, customers=customers, console=console, usage_until=datetime.now(UTC))
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """account: TMF666 billing accounts, party accounts, bill cycles, payment methods, credit limits."""
 
 from ossbss.account.api import router
-from ossbss.account.domain import BillCycle
+from ossbss.account.domain import BillCycle, billing_period
 from ossbss.account.resources import (
     ACCOUNT_API,
     BILLING_ACCOUNT,
@@ -10,9 +10,11 @@ from ossbss.account.resources import (
     RESOURCES,
 )
 from ossbss.account.service import (
+    BillingTerms,
     bill_cycle_for,
     billing_account_ids_owned_by,
     billing_account_is_active,
+    billing_terms,
     credit_limit,
     get_billing_account,
 )
@@ -24,9 +26,12 @@ __all__ = [
     "PARTY_ACCOUNT",
     "RESOURCES",
     "BillCycle",
+    "BillingTerms",
     "bill_cycle_for",
     "billing_account_ids_owned_by",
     "billing_account_is_active",
+    "billing_period",
+    "billing_terms",
     "credit_limit",
     "get_billing_account",
     "router",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,7 +20,7 @@ from ossbss.kernel.money import (
     decimal_from_json,
     minor_unit_exponent,
 )
-from ossbss.kernel.time import parse_datetime
+from ossbss.kernel.time import Period, parse_datetime
 from ossbss.tmf import check_period
 
 Document = dict[str, Any]
@@ -297,6 +297,25 @@ class BillCycle:
     payment_due_days: int | None  # paymentDueDateOffset, days after the period start
     valid_from: datetime | None
     valid_to: datetime | None
+
+    def period_containing(self, instant: datetime) -> Period:
+        """The billing period ``[start, end)`` that ``instant`` falls in: periods start on
+        ``billing_day`` at midnight UTC, every ``months`` months counted from January 2000 (so a
+        quarterly cycle starts in January, April, July and October)."""
+        return billing_period(instant, billing_day=self.billing_day, months=self.months)
+
+
+def billing_period(instant: datetime, *, billing_day: int = 1, months: int = 1) -> Period:
+    """See ``BillCycle.period_containing``; also the default for accounts without a cycle."""
+    index = (instant.year - 2000) * 12 + instant.month - 1
+    if instant.day < billing_day:
+        index -= 1
+    index -= index % months
+    return Period(_month_start(index, billing_day), _month_start(index + months, billing_day))
+
+
+def _month_start(index: int, day: int) -> datetime:
+    return datetime(2000 + index // 12, index % 12 + 1, day, tzinfo=UTC)
 
 
 def normalise_cycle_specification(document: Document) -> Document:

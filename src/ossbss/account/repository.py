@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from ossbss.account.models import BillingAccount, PartyAccount
 from ossbss.kernel.errors import NotFound
+
+_IN_CHUNK = 900  # below SQLite's bound-parameter limit
 
 
 def accounts_using_cycle(session: Session, cycle_id: str) -> int:
@@ -49,3 +52,17 @@ def billing_account_ids_owned_by(session: Session, party_id: str) -> list[str]:
         .order_by(BillingAccount.pk)
     )
     return list(session.scalars(query))
+
+
+def billing_terms(
+    session: Session, account_ids: Sequence[str]
+) -> list[tuple[str, str | None, str | None]]:
+    """(account id, currency, bill cycle id) of the accounts that exist, in few queries."""
+    found: list[tuple[str, str | None, str | None]] = []
+    for start in range(0, len(account_ids), _IN_CHUNK):
+        chunk = account_ids[start : start + _IN_CHUNK]
+        query = select(
+            BillingAccount.id, BillingAccount.currency, BillingAccount.bill_cycle_id
+        ).where(BillingAccount.id.in_(chunk))
+        found.extend((row[0], row[1], row[2]) for row in session.execute(query))
+    return found

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from ossbss.account import domain, repository
@@ -36,6 +39,33 @@ def bill_cycle_for(session: Session, *, account_id: str) -> domain.BillCycle | N
         return None
     document = get_resource(session, resource=BILLING_CYCLE_SPECIFICATION, resource_id=cycle_id)
     return domain.bill_cycle(document)
+
+
+@dataclass(frozen=True, slots=True)
+class BillingTerms:
+    """What rating and billing need of an account in bulk: its currency and bill cycle
+    (None: the account has chosen none — monthly on the 1st)."""
+
+    currency: str
+    cycle: domain.BillCycle | None
+
+
+def billing_terms(session: Session, *, account_ids: Sequence[str]) -> dict[str, BillingTerms]:
+    """The terms of every existing account among ``account_ids`` (unknown ids are absent)."""
+    rows = repository.billing_terms(session, account_ids)
+    cycles = {
+        cycle_id: domain.bill_cycle(
+            get_resource(session, resource=BILLING_CYCLE_SPECIFICATION, resource_id=cycle_id)
+        )
+        for cycle_id in {cycle_id for _, _, cycle_id in rows if cycle_id}
+    }
+    return {
+        account_id: BillingTerms(
+            currency=currency or domain.DEFAULT_CURRENCY,
+            cycle=cycles.get(cycle_id) if cycle_id else None,
+        )
+        for account_id, currency, cycle_id in rows
+    }
 
 
 def billing_account_ids_owned_by(session: Session, *, party_id: str) -> list[str]:

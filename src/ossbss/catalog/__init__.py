@@ -9,7 +9,7 @@ from ossbss.catalog.decomposition import (
     characteristic_value,
 )
 from ossbss.catalog.domain import LIFECYCLE, LIFECYCLE_STATES
-from ossbss.catalog.pricing import OfferingPrice, Tier
+from ossbss.catalog.pricing import OfferingPrice
 from ossbss.catalog.resources import (
     CATALOG,
     CATALOG_API,
@@ -27,32 +27,59 @@ from ossbss.catalog.service import (
     offering_exists,
     offering_is_orderable,
     prices_for_offering,
+    usage_tariffs_for_offering,
 )
+from ossbss.catalog.tariff import (
+    FULL_PERCENT,
+    MINUTES_PER_DAY,
+    FairUsage,
+    Increment,
+    RateTier,
+    Tariff,
+    TimeBand,
+    Zone,
+    normalise_destination,
+    parse_tariff,
+    select_tariff,
+)
+from ossbss.catalog.tiers import Tier
 
 __all__ = [
     "CATALOG",
     "CATALOG_API",
     "CATEGORY",
+    "FULL_PERCENT",
     "LIFECYCLE",
     "LIFECYCLE_STATES",
+    "MINUTES_PER_DAY",
     "PRODUCT_OFFERING",
     "PRODUCT_OFFERING_PRICE",
     "PRODUCT_SPECIFICATION",
     "RESOURCES",
     "Amount",
     "CustomerFacingSpec",
+    "FairUsage",
+    "Increment",
     "OfferingPrice",
     "Parameter",
     "PriceAmount",
+    "RateTier",
     "ResourceFacingSpec",
+    "Tariff",
     "Tier",
+    "TimeBand",
+    "Zone",
     "characteristic_value",
     "decomposition_for",
     "get_offering",
     "get_price",
     "get_specification",
+    "normalise_destination",
     "offering_exists",
     "offering_is_orderable",
+    "parse_tariff",
     "prices_for_offering",
     "router",
+    "select_tariff",
+    "usage_tariffs_for_offering",
 ]

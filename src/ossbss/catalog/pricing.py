@@ -17,6 +17,8 @@ from ossbss.catalog.amounts import (
     parse_price,
     parse_quantity,
 )
+from ossbss.catalog.tariff import TARIFF_EXTENSIONS, Tariff, parse_tariff
+from ossbss.catalog.tiers import Tier, parse_tiers
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import Document
@@ -36,7 +38,7 @@ PERIOD_TYPES = {
 }
 # Our documented extension for usage tariffs (docs/rooms/catalog.md).
 USAGE_TYPE = "UsageProductOfferingPrice"
-USAGE_EXTENSIONS = ("tier", "includedQuantity")
+USAGE_EXTENSIONS = ("tier", "includedQuantity", *TARIFF_EXTENSIONS)
 # What a subscriber bought: once a price has been on sale these never change (a new price is
 # created instead), so existing subscriptions keep the terms they signed up for.
 PRICING_TERMS = (
@@ -49,23 +51,11 @@ PRICING_TERMS = (
     "tax",
     "tier",
     "includedQuantity",
+    *TARIFF_EXTENSIONS,
     "popRelationship",
     "bundledPopRelationship",
     "pricingLogicAlgorithm",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """A usage band ``[from_quantity, to_quantity)``; ``to_quantity=None`` is open-ended."""
-
-    from_quantity: Decimal
-    to_quantity: Decimal | None
-    price: PriceAmount
-
-    def contains(self, quantity: Decimal) -> bool:
-        above = quantity >= self.from_quantity
-        return above and (self.to_quantity is None or quantity < self.to_quantity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,55 +75,7 @@ class OfferingPrice:
     included_quantity: Decimal | None
     valid_from: datetime | None
     valid_to: datetime | None
-
-
-def parse_tiers(raw: Any, field: str = "tier") -> tuple[Tier, ...]:
-    """Tiers start at 0, follow each other without gap or overlap (half-open bands), and only
-    the last may be open-ended."""
-    if not isinstance(raw, list) or not raw:
-        raise InvalidInput("Invalid tiers", field=field, detail="must be a non-empty array")
-    tiers: list[Tier] = []
-    for index, item in enumerate(raw):
-        tier = _tier(item, f"{field}[{index}]")
-        _check_follows(tiers[-1] if tiers else None, tier, field, index)
-        tiers.append(tier)
-    return tuple(tiers)
-
-
-def _tier(item: Any, label: str) -> Tier:
-    if not isinstance(item, Mapping):
-        raise InvalidInput("Invalid type", field=label, detail="must be object")
-    start = parse_decimal(item.get("fromQuantity"), f"{label}.fromQuantity")
-    end_raw = item.get("toQuantity")
-    end = None if end_raw is None else parse_decimal(end_raw, f"{label}.toQuantity")
-    if end is not None and end <= start:
-        raise InvalidInput(
-            "Empty tier", field=f"{label}.toQuantity", detail="must exceed fromQuantity"
-        )
-    # A tier price is a usage rate (per unitOfMeasure), so it may be finer than a minor unit.
-    price = parse_price(item.get("price"), f"{label}.price", extra_digits=RATE_DIGITS)
-    return Tier(from_quantity=start, to_quantity=end, price=price)
-
-
-def _check_follows(previous: Tier | None, tier: Tier, field: str, index: int) -> None:
-    label = f"{field}[{index}].fromQuantity"
-    if previous is None:
-        if tier.from_quantity != 0:
-            raise InvalidInput("Invalid tiers", field=label, detail="the first tier starts at 0")
-        return
-    if previous.to_quantity is None:
-        raise InvalidInput(
-            "Invalid tiers",
-            field=f"{field}[{index - 1}].toQuantity",
-            detail="only the last tier may be open-ended",
-        )
-    if tier.from_quantity != previous.to_quantity:
-        gap = "overlaps" if tier.from_quantity < previous.to_quantity else "leaves a gap after"
-        raise InvalidInput(
-            "Invalid tiers",
-            field=label,
-            detail=f"{gap} {field}[{index - 1}]: must be {previous.to_quantity}",
-        )
+    tariff: Tariff | None = None  # usage prices: the terms the raters read
 
 
 def check_price(document: Document) -> Document:
@@ -223,13 +165,16 @@ def _check_usage(document: Document, amount: PriceAmount | None) -> Document:
         )
     _unit_amount, units = parse_quantity(document["unitOfMeasure"], "unitOfMeasure")
     tiers = parse_tiers(document["tier"]) if document.get("tier") is not None else ()
-    if amount is None and not tiers:
+    zoned = document.get("destinationZone") is not None
+    if amount is None and not tiers and not zoned:
         raise InvalidInput(
-            "Missing mandatory attribute", field="price", detail="a usage price needs price or tier"
+            "Missing mandatory attribute",
+            field="price",
+            detail="a usage price needs price, tier or destinationZone",
         )
-    currency = amount.currency if amount else tiers[0].price.currency
+    currency = amount.currency if amount else tiers[0].price.currency if tiers else None
     for index, tier in enumerate(tiers):
-        if tier.price.currency != currency:
+        if currency is not None and tier.price.currency != currency:
             _mixed(_unit_label(document["tier"][index]["price"], f"tier[{index}].price"), currency)
     if document.get("includedQuantity") is not None:
         _included, included_units = parse_quantity(document["includedQuantity"], "includedQuantity")
@@ -239,7 +184,9 @@ def _check_usage(document: Document, amount: PriceAmount | None) -> Document:
                 field="includedQuantity.units",
                 detail=f"must be {units} like unitOfMeasure",
             )
-    if (tiers or "includedQuantity" in document) and "@type" not in document:
+    parse_tariff("", document)  # the extension terms (billing increments, bands, zones...)
+    extended = any(name in document for name in USAGE_EXTENSIONS)
+    if extended and "@type" not in document:
         document = {**document, "@type": USAGE_TYPE, "@baseType": "ProductOfferingPrice"}
     return document
 
@@ -309,7 +256,18 @@ def read_price(price_id: str, document: Document) -> OfferingPrice:
         included_quantity=parse_quantity(included, "includedQuantity")[0] if included else None,
         valid_from=_instant(period.get("startDateTime")),
         valid_to=_instant(period.get("endDateTime")),
+        tariff=_tariff(price_id, document),
     )
+
+
+def _tariff(price_id: str, document: Document) -> Tariff | None:
+    if document.get("priceType") != "usage":
+        return None
+    try:
+        return parse_tariff(price_id, document)
+    except InvalidInput:
+        # Stored before the tariff terms were checked (e.g. an unknown unit): not ratable.
+        return None
 
 
 def _instant(raw: Any) -> datetime | None:

@@ -13,6 +13,7 @@ from ossbss.catalog.resources import (
     PRODUCT_OFFERING_PRICE,
     PRODUCT_SPECIFICATION,
 )
+from ossbss.catalog.tariff import Tariff
 from ossbss.kernel.time import ensure_utc
 from ossbss.tmf import Document, exists, get_resource
 
@@ -61,6 +62,24 @@ def prices_for_offering(session: Session, *, offering_id: str, at: datetime) -> 
         and bodies[price_id].get(domain.STATUS) == domain.LAUNCHED
         and domain.is_valid_at(bodies[price_id], at)
     ]
+
+
+def usage_tariffs_for_offering(session: Session, *, offering_id: str) -> list[Tariff]:
+    """Every usage price the offering lists that has been on sale (Launched, Retired or
+    Obsolete), whatever its validFor: re-rating an old period needs the tariff of that time
+    (pick one with ``select_tariff``). NotFound if the offering is unknown."""
+    offering = get_offering(session, offering_id=offering_id)
+    ids = [ref_id for _, ref_id in domain.ref_ids(offering, "productOfferingPrice")]
+    bodies = repository.prices(session, ids)
+    tariffs = []
+    for price_id in dict.fromkeys(ids):
+        body = bodies.get(price_id)
+        if body is None or body.get(domain.STATUS) not in domain.SOLD:
+            continue
+        tariff = pricing.read_price(price_id, body).tariff
+        if tariff is not None:
+            tariffs.append(tariff)
+    return tariffs
 
 
 def decomposition_for(

@@ -2,5 +2,39 @@
 charging (3GPP Nchf_ConvergedCharging)."""
 
 from ossbss.charging.api import router
+from ossbss.charging.balances_api import PREPAY_BALANCE_API
+from ossbss.charging.domain import parse_rating_groups
+from ossbss.charging.ports import (
+    Allowance,
+    DictDirectory,
+    FunctionDirectory,
+    Pricer,
+    Subscriber,
+    SubscriberDirectory,
+)
+from ossbss.charging.rating_run import RatingSummary, rate_period
+from ossbss.charging.tariff_pricer import TariffPricer
+from ossbss.charging.wiring import Wiring, configure, restore, wiring
 
-__all__ = ["router"]
+# TMF654 is served by charging's own routes, not by the generic document machinery.
+RESOURCES: tuple[()] = ()
+
+__all__ = [
+    "PREPAY_BALANCE_API",
+    "RESOURCES",
+    "Allowance",
+    "DictDirectory",
+    "FunctionDirectory",
+    "Pricer",
+    "RatingSummary",
+    "Subscriber",
+    "SubscriberDirectory",
+    "TariffPricer",
+    "Wiring",
+    "configure",
+    "parse_rating_groups",
+    "rate_period",
+    "restore",
+    "router",
+    "wiring",
+]

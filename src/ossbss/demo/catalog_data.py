@@ -316,8 +316,11 @@ def _one_time(key: str, name: str, amount: str) -> Entry:
     )
 
 
-def _data_usage(key: str, plan: str, included_gb: int) -> Entry:
-    """Out-of-bundle data per MB, graduated: about 2 EUR/GB for the first 10 GB, 1 EUR/GB after."""
+def _data_usage(
+    key: str, plan: str, included_gb: int, fair_usage: dict[str, Any] | None = None
+) -> Entry:
+    """Out-of-bundle data per MB, graduated: about 2 EUR/GB for the first 10 GB, 1 EUR/GB after;
+    up to 5 GB of unused allowance rolls over into the next month."""
     return Entry(
         "productOfferingPrice",
         key,
@@ -331,21 +334,50 @@ def _data_usage(key: str, plan: str, included_gb: int) -> Entry:
                 {"fromQuantity": 0, "toQuantity": 10240, "price": money("0.002")},
                 {"fromQuantity": 10240, "price": money("0.001")},
             ],
+            billingIncrement={"first": 1024, "next": 1024},  # per started KB
+            fairUsage=fair_usage or {"policy": "charge"},
+            rollover={"maxQuantity": {"amount": 5 * 1024, "units": "MB"}},
         ),
     )
 
 
+# Calls are billed per started minute, by the zone of the number called (longest prefix);
+# the weekend is off-peak at half price.
+VOICE_ZONES = (
+    ("UK", ["44"], "0.05"),
+    ("UK premium", ["449"], "0.50"),
+    ("Europe", ["33", "34", "39", "49", "31", "32", "353"], "0.15"),
+    ("North America", ["1"], "0.25"),
+    ("Australia", ["61"], "0.49"),
+)
+WEEKEND = {
+    "name": "weekend",
+    "weekdays": ["sat", "sun"],
+    "startTime": "00:00",
+    "endTime": "24:00",
+    "percentage": 50,
+}
+
+
 def _voice_usage(key: str, plan: str, included_minutes: int, per_minute: str) -> Entry:
+    """``per_minute`` is the UK rate; other zones cost what ``VOICE_ZONES`` says."""
+    zones = [
+        {"name": name, "prefixes": prefixes, "price": money(per_minute if name == "UK" else rate)}
+        for name, prefixes, rate in VOICE_ZONES
+    ]
     return Entry(
         "productOfferingPrice",
         key,
         _launched(
             name=f"{plan} calls beyond {included_minutes} min",
-            description="Per minute once the included minutes are used",
+            description="Per started minute once the included minutes are used",
             priceType="usage",
             unitOfMeasure={"amount": 1, "units": "min"},
             includedQuantity={"amount": included_minutes, "units": "min"},
-            price=money(per_minute),
+            billingIncrement={"first": 60, "next": 60},
+            destinationZone=zones,
+            timeBand=[WEEKEND],
+            timeZone="Europe/London",
         ),
     )
 
@@ -374,7 +406,12 @@ PRICE_MOBILE_M_DATA = _data_usage("price-mobile-m-data", "Mobile M", 20)
 PRICE_MOBILE_M_VOICE = _voice_usage("price-mobile-m-voice", "Mobile M", 500, "0.05")
 PRICE_MOBILE_U = _recurring("price-mobile-u", "Mobile Unlimited monthly fee", "34.99")
 # "Unlimited" under a fair-use policy: 200 GB and 3000 minutes a month.
-PRICE_MOBILE_U_DATA = _data_usage("price-mobile-u-data", "Mobile Unlimited", 200)
+PRICE_MOBILE_U_DATA = _data_usage(
+    "price-mobile-u-data",
+    "Mobile Unlimited",
+    200,
+    {"policy": "throttle", "throttleDownKbps": 1024, "throttleUpKbps": 512},
+)
 PRICE_MOBILE_U_VOICE = _voice_usage("price-mobile-u-voice", "Mobile Unlimited", 3000, "0.05")
 PRICE_STATIC_IP = _recurring("price-static-ip", "Static IP monthly fee", "5.00")
 PRICE_DATA_BOOST = _one_time("price-data-boost", "Extra 10 GB data", "7.50")

@@ -18,6 +18,7 @@ from ossbss import account, catalog, party, tmf
 from ossbss.demo import orders
 from ossbss.demo.catalog_data import EntityKind, Entry, catalog_data, resolve
 from ossbss.demo.people import CustomerData, Payload, customer_payloads
+from ossbss.demo.usage import load_usage
 
 if TYPE_CHECKING:
     from ossbss.bootstrap import Platform
@@ -43,6 +44,7 @@ class LoadReport:
     organizations: int
     seconds: float
     orders: int = 0
+    usage_records: int = 0
 
 
 def is_empty(platform: Platform) -> bool:
@@ -54,9 +56,17 @@ def is_empty(platform: Platform) -> bool:
         )
 
 
-def load(platform: Platform, *, customers: int = 1000, console: Console) -> LoadReport:
+def load(
+    platform: Platform,
+    *,
+    customers: int = 1000,
+    console: Console,
+    usage_until: datetime | None = None,
+) -> LoadReport:
     """Load Northwind Telecom: its catalog and bill cycles in one transaction, then
-    ``customers`` customers (party, billing account, customer) in transactions of ``BATCH``."""
+    ``customers`` customers (party, billing account, customer) in transactions of ``BATCH``,
+    the network and the first orders; with ``usage_until``, the subscribers' usage from their
+    activation until then, rated."""
     if customers < 0:
         raise ValueError("customers must be ≥ 0")
     started = time.perf_counter()
@@ -82,6 +92,7 @@ def load(platform: Platform, *, customers: int = 1000, console: Console) -> Load
     network = orders.load_network(platform)
     console.print(f"demo: network loaded ({len(network)} resources)")
     order_states = orders.place_orders(platform, network=network, offerings=ids, console=console)
+    usage_report = load_usage(platform, until=usage_until, console=console) if usage_until else None
     report = LoadReport(
         catalog_entities=len(entries),
         offerings=sum(1 for entry in entries if entry.kind == "productOffering"),
@@ -89,6 +100,7 @@ def load(platform: Platform, *, customers: int = 1000, console: Console) -> Load
         organizations=sum(1 for person in people if person.kind == "organization"),
         seconds=time.perf_counter() - started,
         orders=sum(order_states.values()),
+        usage_records=usage_report.records if usage_report else 0,
     )
     console.print(
         f"demo: {report.offerings} offerings, {report.customers} customers "

@@ -25,6 +25,7 @@ from ossbss.kernel.settings import Settings
 from ossbss.kernel.time import (
     Clock,
     FixedClock,
+    OffsetClock,
     Period,
     SystemClock,
     ensure_utc,
@@ -48,6 +49,7 @@ __all__ = [
     "JSONDocument",
     "Money",
     "NotFound",
+    "OffsetClock",
     "OutboxMessage",
     "Period",
     "Settings",

@@ -60,4 +60,9 @@ class Settings(BaseSettings):
     check_trusted_writes: bool = False
     # Each fake step takes this long (demos that show orders in flight; the crash test).
     fake_driver_delay_seconds: float = 0.0
+    # Online charging: rating group -> usage kind ("10=data,20=voice,30=sms"; empty: those),
+    # the prepaid low-balance threshold in minor units, the longest validity of a grant.
+    charging_rating_groups: str = ""
+    charging_low_balance_minor: int = 500
+    charging_validity_seconds: int = 3600
     log_level: str = "INFO"

@@ -36,6 +36,17 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """The system clock shifted by ``offset``: the demo loads its history with it (customers
+    and orders a month ago, so the month since has usage)."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self._offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+
 class FixedClock:
     """A clock for tests and replays: it moves only when told to."""
 

@@ -6,6 +6,7 @@ from ossbss.provisioning import radius_tables as radius_tables
 from ossbss.provisioning.activator import Activator
 from ossbss.provisioning.api import router
 from ossbss.provisioning.drivers import ActivationRequest, ActivationResult, Driver
+from ossbss.provisioning.fair_usage import set_throttle, subscribe
 from ossbss.provisioning.registry import build_drivers
 from ossbss.provisioning.resources import RESOURCES, SERVICE_ORDER, SERVICE_ORDERING_API
 from ossbss.provisioning.service import ServiceRequest, cancel_unstarted, submit_service_order
@@ -22,5 +23,7 @@ __all__ = [
     "build_drivers",
     "cancel_unstarted",
     "router",
+    "set_throttle",
     "submit_service_order",
+    "subscribe",
 ]

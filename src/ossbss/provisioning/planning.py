@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ossbss import catalog, inventory
-from ossbss.catalog import CustomerFacingSpec, ResourceFacingSpec
+from ossbss.catalog import CustomerFacingSpec, Parameter, ResourceFacingSpec
 from ossbss.kernel.errors import InvalidInput, NotFound
 from ossbss.kernel.ids import new_id
 from ossbss.provisioning import domain, models
@@ -254,16 +254,40 @@ def _plan_change(
         if action == "modify":
             spec = rfs_specs.get(str(rfs.get("name")))
             for parameter in spec.parameters if spec else ():
-                if parameter.source == "characteristic":
-                    value = catalog.characteristic_value(parameter, values)
-                    if value is not None:
-                        params[parameter.name] = value
+                value = _configured_value(parameter, values)
+                if value is not None:
+                    params[parameter.name] = value
+            params.update(fair_usage_override(params, values))
             if params == current:
                 continue
         steps.append(
             (rfs["id"], str(rfs.get("name")), str(rfs.get("serviceType")), action, params, current)
         )
     return steps
+
+
+def _configured_value(parameter: Parameter, values: Mapping[str, str]) -> str | None:
+    """A parameter a change recomputes: constants and ordered characteristics (allocations and
+    generated secrets stay as they are)."""
+    if parameter.source == "value":
+        return parameter.argument
+    if parameter.source == "characteristic":
+        return catalog.characteristic_value(parameter, values)
+    return None
+
+
+# A fair-usage throttle (charging's policy at 100% of an allowance) is carried on the CFS as
+# these characteristics; while they hold a value they override the rate limits the
+# decomposition gives, and clearing them restores those.
+FAIR_USAGE_RATES = {"rateDownKbps": "fairUsageDownKbps", "rateUpKbps": "fairUsageUpKbps"}
+
+
+def fair_usage_override(params: Mapping[str, str], values: Mapping[str, str]) -> dict[str, str]:
+    return {
+        rate: values[throttle]
+        for rate, throttle in FAIR_USAGE_RATES.items()
+        if rate in params and values.get(throttle)
+    }
 
 
 def _related_entities(order: Document) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ from ossbss.tmf.characteristics import (
     characteristic_values,
 )
 from ossbss.tmf.events import HubNotificationDue, ResourceChanged
-from ossbss.tmf.hub import subscribe_handlers
+from ossbss.tmf.hub import has_subscribers, subscribe_handlers
 from ossbss.tmf.models import RefIndex
 from ossbss.tmf.pagecache import PAGES
 from ossbss.tmf.patch import merge_patch
@@ -62,6 +62,7 @@ __all__ = [
     "error_response",
     "exists",
     "get_resource",
+    "has_subscribers",
     "import_resources",
     "is_trusted",
     "json_response",

@@ -1,6 +1,41 @@
 """usage: TMF635 usage records: collectors (RADIUS accounting, CDR files), de-duplication,
-subscriber resolution and suspense, normalisation."""
+subscriber resolution and suspense, normalisation. The room's only door."""
 
 from ossbss.usage.api import router
+from ossbss.usage.counters import current_identities, rated_quantities
+from ossbss.usage.domain import Identity, IngestReport, Subscriber, UsageInput
+from ossbss.usage.handlers import subscribe
+from ossbss.usage.ingest import ingest, quarantine
+from ossbss.usage.rating import mark_billed, record_rating, records_to_rate
+from ossbss.usage.resources import (
+    RESOURCES,
+    USAGE,
+    USAGE_API,
+    USAGE_SPECIFICATION,
+    ensure_specifications,
+)
+from ossbss.usage.subscribers import end_subscriber, find_subscriber, register_subscriber
 
-__all__ = ["router"]
+__all__ = [
+    "RESOURCES",
+    "USAGE",
+    "USAGE_API",
+    "USAGE_SPECIFICATION",
+    "Identity",
+    "IngestReport",
+    "Subscriber",
+    "UsageInput",
+    "current_identities",
+    "end_subscriber",
+    "ensure_specifications",
+    "find_subscriber",
+    "ingest",
+    "mark_billed",
+    "quarantine",
+    "rated_quantities",
+    "record_rating",
+    "records_to_rate",
+    "register_subscriber",
+    "router",
+    "subscribe",
+]

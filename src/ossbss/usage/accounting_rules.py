@@ -10,6 +10,7 @@ and an operator looks).
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -91,10 +92,18 @@ class Decision:
         return self.outcome is not Outcome.REFUSED
 
 
+MAX_RECORD_KEY = 255  # usage_record.record_key
+
+
 def record_key(nas: str, session_id: str, up: int, down: int, seconds: int) -> str:
     """Same cumulative position, same key: whatever path a packet took to us (retransmitted,
-    replayed after a crash), the sink sees one key once."""
-    return f"radius:{nas}:{session_id}:{up}:{down}:{seconds}"
+    replayed after a crash), the sink sees one key once. NAS and session ids may be 253
+    characters each: a key that would not fit names them by a digest instead."""
+    key = f"radius:{nas}:{session_id}:{up}:{down}:{seconds}"
+    if len(key) <= MAX_RECORD_KEY:
+        return key
+    digest = hashlib.sha256(f"{nas}\0{session_id}".encode()).hexdigest()
+    return f"radius:sha256:{digest}:{up}:{down}:{seconds}"
 
 
 def apply(state: SessionState | None, event: AccountingEvent) -> Decision:
