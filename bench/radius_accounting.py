@@ -38,6 +38,7 @@ from rich.table import Table
 from sqlalchemy import BigInteger, Integer, MetaData, String, func, insert, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from ossbss import bootstrap
 from ossbss.kernel import Database, SystemClock
 from ossbss.kernel.db import Base
 from ossbss.lab.peers import free_port
@@ -207,13 +208,13 @@ class BareThread:
 # -- main ---------------------------------------------------------------------------------------
 
 
-def stored(database: Database, round_id: int) -> tuple[int, int, int]:
+def stored(database: Database, round_id: int, *, real_sink: bool) -> tuple[int, int, int]:
+    table = bootstrap.metadata().tables["usage_record"] if real_sink else BenchRecord.__table__
     with database.unit_of_work(write=False) as session:
-        row = session.execute(
-            select(
-                func.count(), func.sum(BenchRecord.bytes_up), func.sum(BenchRecord.bytes_down)
-            ).where(BenchRecord.record_key.like(f"radius:bench-bng:r{round_id}-%"))
-        ).one()
+        query = select(
+            func.count(), func.sum(table.c.bytes_up), func.sum(table.c.bytes_down)
+        ).where(table.c.record_key.like(f"radius:bench-bng:r{round_id}-%"))
+        row = session.execute(query).one()
     return int(row[0]), int(row[1] or 0), int(row[2] or 0)
 
 
@@ -241,6 +242,10 @@ def main() -> None:
     BenchBase.metadata.drop_all(database.engine)
     BenchBase.metadata.create_all(database.engine)
     sink: UsageSink = resolve_sink(args.sink) if args.sink else table_sink
+    if args.sink:  # the real sink needs the platform's tables
+        metadata = bootstrap.metadata()
+        metadata.drop_all(database.engine)
+        metadata.create_all(database.engine)
 
     collector_rates: list[float] = []
     bare_rates: list[float] = []
@@ -272,7 +277,7 @@ def main() -> None:
                 failures.append(
                     f"collector round {round_id}: {answered}/{traffic.requests} answered"
                 )
-            got = stored(database, round_id)
+            got = stored(database, round_id, real_sink=bool(args.sink))
             want = (traffic.records, traffic.bytes_up, traffic.bytes_down)
             if got != want:
                 failures.append(f"round {round_id}: stored {got}, sent {want}")
