@@ -20,7 +20,9 @@ from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.provisioning.cli import config_app
+from ossbss.usage import accounting_cli
 from ossbss.usage import cli as usage_cli
+from ossbss.usage.radius_accounting import CollectorThread, RadiusAccountingServer
 
 app = typer.Typer(
     no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs."
@@ -51,7 +53,9 @@ def _platform(clock: Clock | None = None) -> Iterator[bootstrap.Platform]:
 
 
 app.add_typer(inventory_cli.build_app(_platform), name="inventory")
-app.add_typer(usage_cli.build_app(_platform), name="usage")
+usage_app = usage_cli.build_app(_platform)
+usage_app.command("radius-acct")(accounting_cli.radius_acct)
+app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
 
 
@@ -149,9 +153,30 @@ def serve(
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
+    collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+    try:
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
+    finally:
+        if collector is not None:
+            collector.stop()
+
+
+def _radius_accounting(platform: bootstrap.Platform) -> CollectorThread:
+    """The RADIUS accounting collector on a thread of its own beside the API."""
+    settings = platform.settings
+    server = RadiusAccountingServer(
+        database=platform.database,
+        sink=accounting_cli.resolve_sink(settings.radius_acct_sink),
+        secret=settings.radius_acct_secret,
+        clock=platform.clock,
+        host=settings.radius_acct_host,
+        port=settings.radius_acct_port,
+    )
+    collector = CollectorThread(server).start()
+    console.print(f"RADIUS accounting on udp {server.host}:{server.port}", highlight=False)
+    return collector
 
 
 @app.command()

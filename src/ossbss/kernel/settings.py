@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     radius_coa_secret: str = "ossbss-coa"
     radius_coa_port: int = 3799
     radius_nas_ports: str = ""
+    # The RADIUS accounting collector (RFC 2866): `ossbss usage radius-acct`, and inside
+    # `ossbss serve` when enabled. The sink is "module:function" with usage.ingest's signature.
+    radius_acct_enabled: bool = False
+    radius_acct_host: str = "127.0.0.1"
+    radius_acct_port: int = 1813
+    radius_acct_secret: str = "ossbss-acct"
+    radius_acct_sink: str = "ossbss.usage:ingest"
     # Re-validate the documents the server itself builds (orders, services, products) against
     # the spec files on every write: the test suite does; production trusts its own code.
     check_trusted_writes: bool = False
