@@ -1,11 +1,13 @@
 """usage: TMF635 usage records: collectors (RADIUS accounting, CDR files), de-duplication,
 subscriber resolution and suspense, normalisation. The room's only door."""
 
+from ossbss.usage.accounting_contract import UsageSink
 from ossbss.usage.api import router
 from ossbss.usage.counters import current_identities, rated_quantities
 from ossbss.usage.domain import Identity, IngestReport, Subscriber, UsageInput
 from ossbss.usage.handlers import subscribe
 from ossbss.usage.ingest import ingest, quarantine
+from ossbss.usage.radius_accounting import CollectorStatus, CollectorThread, RadiusAccountingServer
 from ossbss.usage.rating import mark_billed, record_rating, records_to_rate
 from ossbss.usage.resources import (
     RESOURCES,
@@ -21,10 +23,14 @@ __all__ = [
     "USAGE",
     "USAGE_API",
     "USAGE_SPECIFICATION",
+    "CollectorStatus",
+    "CollectorThread",
     "Identity",
     "IngestReport",
+    "RadiusAccountingServer",
     "Subscriber",
     "UsageInput",
+    "UsageSink",
     "current_identities",
     "end_subscriber",
     "ensure_specifications",

@@ -1,8 +1,8 @@
 """usage and charging
 
-Revision ID: ca3911b3cd16
+Revision ID: 86df1eddf23b
 Revises: 9cb16b2d4d78
-Create Date: 2026-11-26 03:57:23.822289
+Create Date: 2026-11-26 04:20:03.067752
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import ossbss.kernel.db
 
-revision: str = "ca3911b3cd16"
+revision: str = "86df1eddf23b"
 down_revision: str | None = "9cb16b2d4d78"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -151,6 +151,20 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "usage_accounting_session",
+        sa.Column("nas", sa.String(length=253), nullable=False),
+        sa.Column("session_id", sa.String(length=253), nullable=False),
+        sa.Column("subscriber", sa.String(length=253), nullable=False),
+        sa.Column("bytes_up", sa.BigInteger(), nullable=False),
+        sa.Column("bytes_down", sa.BigInteger(), nullable=False),
+        sa.Column("wrap_up", sa.BigInteger(), nullable=False),
+        sa.Column("wrap_down", sa.BigInteger(), nullable=False),
+        sa.Column("session_seconds", sa.Integer(), nullable=False),
+        sa.Column("stopped", sa.Boolean(), nullable=False),
+        sa.Column("last_seen_at", ossbss.kernel.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("nas", "session_id", name=op.f("pk_usage_accounting_session")),
+    )
     op.create_table(
         "usage_cdr_file",
         sa.Column(
@@ -328,6 +342,7 @@ def downgrade() -> None:
 
     op.drop_table("usage_quarantine")
     op.drop_table("usage_cdr_file")
+    op.drop_table("usage_accounting_session")
     with op.batch_alter_table("charging_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_charging_session_billing_account_id"))
 
