@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from ossbss.kernel.time import Period
 from ossbss.usage import domain, models
-from ossbss.usage.domain import Identity, Subscriber
+from ossbss.usage.domain import Identity
+from ossbss.usage.ingest import identity_of
 
 COUNTED_SCHEMA: dict[str, Any] = {
     "id": pl.String,
@@ -47,17 +48,4 @@ def current_identities(session: Session, *, at: datetime) -> list[Identity]:
         .where(table.valid_from <= at, or_(table.valid_to.is_(None), table.valid_to > at))
         .order_by(table.pk)
     ).all()
-    return [
-        Identity(
-            subscriber=Subscriber(
-                identifier=row.identifier,
-                product_id=row.product_id,
-                billing_account_id=row.billing_account_id,
-                offering_id=row.offering_id,
-                customer_id=row.customer_id,
-            ),
-            valid_from=row.valid_from,
-            valid_to=row.valid_to,
-        )
-        for row in rows
-    ]
+    return [identity_of(row) for row in rows]

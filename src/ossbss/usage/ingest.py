@@ -308,20 +308,22 @@ def identities_of(session: Session, identifiers: Iterable[str]) -> dict[str, lis
     for start in range(0, len(wanted), _LOOKUP_CHUNK):
         chunk = wanted[start : start + _LOOKUP_CHUNK]
         for row in session.execute(select(table).where(table.identifier.in_(chunk))).scalars():
-            found[row.identifier].append(
-                Identity(
-                    subscriber=Subscriber(
-                        identifier=row.identifier,
-                        product_id=row.product_id,
-                        billing_account_id=row.billing_account_id,
-                        offering_id=row.offering_id,
-                        customer_id=row.customer_id,
-                    ),
-                    valid_from=row.valid_from,
-                    valid_to=row.valid_to,
-                )
-            )
+            found[row.identifier].append(identity_of(row))
     return found
+
+
+def identity_of(row: models.SubscriberIdentity) -> Identity:
+    return Identity(
+        subscriber=Subscriber(
+            identifier=row.identifier,
+            product_id=row.product_id,
+            billing_account_id=row.billing_account_id,
+            offering_id=row.offering_id,
+            customer_id=row.customer_id,
+        ),
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+    )
 
 
 def _insert(session: Session, rows: pl.DataFrame) -> int:
