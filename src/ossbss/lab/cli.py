@@ -24,7 +24,7 @@ from rich.table import Table
 from ossbss import bootstrap
 from ossbss.kernel import Settings
 from ossbss.lab.peers import PeerError, RunningPeer, free_port, log_tail, stop_pid
-from ossbss.lab.radius import start_freeradius
+from ossbss.lab.radius import AccountingForward, start_freeradius
 
 lab_app = typer.Typer(no_args_is_help=True, help="The lab: real network peers on 127.0.0.1.")
 console = Console()
@@ -51,13 +51,22 @@ _DETACHED: list[subprocess.Popen[bytes]] = []
 def _freeradius(context: LabContext) -> RunningPeer:
     # FreeRADIUS reads the provisioning room's tables: the schema must be there first.
     bootstrap.migrate(context.settings.database_url)
+    settings = context.settings
+    # With ossbss's accounting collector on (OSSBSS_RADIUS_ACCT_ENABLED), FreeRADIUS forwards
+    # the NAS's accounting to it: the lab's usage then comes from the lab's sessions.
+    forward = (
+        AccountingForward(port=settings.radius_acct_port, secret=settings.radius_acct_secret)
+        if settings.radius_acct_enabled
+        else None
+    )
     return start_freeradius(
-        database_url=context.settings.database_url,
+        database_url=settings.database_url,
         workdir=context.workdir / "freeradius",
         auth_port=free_port(),
         acct_port=free_port(),
         secret=context.radius_secret,
         detach=True,
+        forward_accounting=forward,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pyrad import client as pyrad_client  # type: ignore[import-untyped]
@@ -66,6 +67,32 @@ def _sql_settings(database_url: str) -> dict[str, str]:
     raise PeerError(f"FreeRADIUS's sql module has no driver for {backend} here")
 
 
+@dataclass(frozen=True, slots=True)
+class AccountingForward:
+    """Where FreeRADIUS forwards accounting: ossbss's collector (``ossbss usage radius-acct``)."""
+
+    port: int
+    secret: str
+
+
+def _forwarding(forward: AccountingForward | None) -> dict[str, str]:
+    if forward is None:
+        return {
+            "PROXY": "proxy_requests = no",
+            "FORWARD": "",
+            "FORWARD_PORT": "",
+            "FORWARD_SECRET": "",
+        }
+    return {
+        # The explicit proxy listener keeps FreeRADIUS from opening one on 0.0.0.0.
+        "PROXY": "proxy_requests = yes\n$INCLUDE proxy.conf\n"
+        "listen {\n\ttype = proxy\n\tipaddr = 127.0.0.1\n\tport = 0\n}",
+        "FORWARD": '\t\tupdate control {\n\t\t\t&Proxy-To-Realm := "ossbss_usage"\n\t\t}',
+        "FORWARD_PORT": str(forward.port),
+        "FORWARD_SECRET": forward.secret.replace('"', '\\"'),
+    }
+
+
 def render_config(
     *,
     database_url: str,
@@ -77,8 +104,10 @@ def render_config(
     files_auth_port: int | None = None,
     users: str = "",
     templates: Path = TEMPLATES,
+    forward_accounting: AccountingForward | None = None,
 ) -> Path:
-    """Write the configuration into ``workdir/raddb`` and return that directory."""
+    """Write the configuration into ``workdir/raddb`` and return that directory.
+    ``forward_accounting`` proxies every Accounting-Request to ossbss's collector too."""
     raddb = workdir / "raddb"
     if raddb.exists():
         shutil.rmtree(raddb)
@@ -93,6 +122,7 @@ def render_config(
         "THREADS": str(threads),
         "TIMESTAMP": _TIMESTAMP[sql["DIALECT"]],
         "FILES_AUTH_PORT": str(files_auth_port or 0),
+        **_forwarding(forward_accounting),
         **sql,
     }
     files = [
@@ -104,6 +134,8 @@ def render_config(
         "sites-enabled/ossbss",
         "mods-config/sql/main/queries.conf",
     ]
+    if forward_accounting:
+        files.append("proxy.conf")
     targets = {name: name for name in files}
     if files_auth_port:
         targets["reference/files"] = "mods-enabled/files"
@@ -161,6 +193,7 @@ def start_freeradius(
     users: str = "",
     detach: bool = False,
     timeout: float = 15.0,
+    forward_accounting: AccountingForward | None = None,
 ) -> RunningPeer:
     """Start FreeRADIUS on 127.0.0.1:``auth_port``/``acct_port`` reading ``database_url``.
 
@@ -179,6 +212,7 @@ def start_freeradius(
         threads=threads,
         files_auth_port=files_auth_port,
         users=users,
+        forward_accounting=forward_accounting,
     )
     output = workdir / "log" / "freeradius.out"
     command = [freeradius_binary(), "-d", str(raddb), "-n", "radiusd"]
