@@ -50,6 +50,7 @@ def build(
     rollover: dict[str, Any] | None = None,
     policy: str | None = None,
     msisdn: str = MSISDN,
+    tiers: list[dict[str, Any]] | None = None,
 ) -> World:
     individual = create(
         client, "/tmf-api/party/v4/individual", {"givenName": "Grace", "familyName": "Hopper"}
@@ -85,6 +86,8 @@ def build(
         data_extra["includedQuantity"] = {"amount": included_mb, "units": "MB"}
     if rollover is not None:
         data_extra["rollover"] = rollover
+    if tiers is not None:
+        data_extra["tier"] = tiers
     if policy is not None:
         data_extra["fairUsage"] = {"policy": policy}
         if policy == "throttle":

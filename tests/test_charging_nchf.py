@@ -102,6 +102,28 @@ def test_beyond_the_allowance_money_pays_and_the_last_grant_says_so(client: Test
     assert buckets(client, world)["monetary"]["remainingValue"]["amount"] == 0
 
 
+def test_tiers_continue_across_requests_as_in_the_rating_run(client: TestClient) -> None:
+    """Beyond 10 MB included: 5 MB at 0.02 EUR, then 0.01 EUR per MB — counted over the
+    period, not restarted by each request."""
+    euro = {"unit": "EUR"}
+    world = build(
+        client,
+        included_mb=10,
+        tiers=[
+            {"fromQuantity": 0, "toQuantity": 5, "price": {**euro, "value": 0.02}},
+            {"fromQuantity": 5, "price": {**euro, "value": 0.01}},
+        ],
+    )
+    top_up(client, world, 1.0)
+    ref, _body = open_session(client, usage(10, request=20 * MB))
+    # 10 MB included + 5 MB at 0.02 + 5 MB at 0.01 = 0.15
+    client.post(f"{NCHF}/{ref}/update", json=charging_request(1, usage(10, used=20 * MB)))
+    # 5 MB more, all in the second tier: 0.05 (not 0.10 from the first tier again)
+    client.post(f"{NCHF}/{ref}/update", json=charging_request(2, usage(10, used=5 * MB)))
+    assert client.post(f"{NCHF}/{ref}/release", json=charging_request(3)).status_code == 204
+    assert buckets(client, world)["monetary"]["remainingValue"]["amount"] == 0.8
+
+
 def test_a_new_session_with_nothing_to_grant_is_refused_with_403(client: TestClient) -> None:
     build(client, included_mb=None)  # prepaid, no credit, no allowance
     response = client.post(NCHF, json=charging_request(0, usage(10, request=MB)))

@@ -46,6 +46,9 @@ class Bucket(Base):
     rollover: Mapped[int] = mapped_column(Amount, default=0)  # of initial, carried over
     remaining: Mapped[int] = mapped_column(Amount)
     reserved: Mapped[int] = mapped_column(Amount, default=0)  # sum of active reservations
+    # Allowance buckets: units used beyond the allowance in the period, priced; the tiers of
+    # the next online charge continue from here, as the rating run's do.
+    beyond_used: Mapped[int] = mapped_column(Amount, default=0)
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     policy: Mapped[str] = mapped_column(String(20), default="charge")

@@ -135,8 +135,10 @@ def _debit_used(context: Context, kind: str, used: int, allowance: Bucket | None
         kind=kind,
         quantity=rest,
         at=context.now,
-        used_before=0,
+        used_before=beyond(allowance),
     )
+    if allowance is not None:
+        allowance.beyond_used = beyond(allowance) + rest
     money = context.money()
     if context.prepaid and money is not None and cost is not None and cost.currency == money.units:
         balances.debit(context.session, bucket=money, amount=cost.minor, now=context.now)
@@ -214,12 +216,17 @@ def _take(
     if requested == from_allowance or blocked:
         return from_allowance
     return from_allowance + _grant_from_money(
-        context, kind, requested - from_allowance, expires, group
+        context, kind, requested - from_allowance, expires, group, beyond(allowance)
     )
 
 
+def beyond(allowance: Bucket | None) -> int:
+    """Where the chargeable axis stands in the period: tiers continue from there."""
+    return (allowance.beyond_used or 0) if allowance is not None else 0
+
+
 def _grant_from_money(
-    context: Context, kind: str, wanted: int, expires: datetime, group: int
+    context: Context, kind: str, wanted: int, expires: datetime, group: int, used_before: int
 ) -> int:
     pricer = context.pricer
     if not context.prepaid:
@@ -229,7 +236,7 @@ def _grant_from_money(
             kind=kind,
             quantity=wanted,
             at=context.now,
-            used_before=0,
+            used_before=used_before,
         )
         return wanted if cost is not None else 0  # postpaid: billed later, not limited by money
     money = context.money()
@@ -242,7 +249,7 @@ def _grant_from_money(
         kind=kind,
         money=Money(money.units, free),
         at=context.now,
-        used_before=0,
+        used_before=used_before,
     )
     units = min(wanted, affordable)
     if units <= 0:
@@ -253,7 +260,7 @@ def _grant_from_money(
         kind=kind,
         quantity=units,
         at=context.now,
-        used_before=0,
+        used_before=used_before,
     )
     if cost is None or cost.minor > free:  # a pricer that rounds against us: grant nothing
         return 0
@@ -287,6 +294,6 @@ def _nothing_left(context: Context, kind: str, allowance: Bucket | None, blocked
         kind=kind,
         money=Money(money.units, balances.available(money)),
         at=context.now,
-        used_before=0,
+        used_before=beyond(allowance),
     )
     return left == 0

@@ -4,9 +4,10 @@ finer than a cent. The allowance (``includedQuantity``, ``rollover``, ``fairUsag
 charging's allowance bucket; prices here cover what lies beyond it.
 
 Limits: online requests carry no destination in our Nchf subset, so a zoned tariff cannot be
-priced online (no money grant; its allowance still applies); graduated tiers are counted from
-the start of the chargeable axis for each request (``used_before`` beyond the allowance is
-not tracked online).
+priced online (no money grant; its allowance still applies). Graduated tiers continue over
+the period from what the allowance bucket counted beyond the allowance (``beyond_used``), as
+the rating run's do; a tariff with no allowance has no bucket, so its tiers start afresh at
+each request.
 """
 
 from __future__ import annotations

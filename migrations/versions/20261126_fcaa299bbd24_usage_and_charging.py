@@ -1,8 +1,8 @@
 """usage and charging
 
-Revision ID: 86df1eddf23b
+Revision ID: fcaa299bbd24
 Revises: 9cb16b2d4d78
-Create Date: 2026-11-26 04:20:03.067752
+Create Date: 2026-11-26 04:27:09.468642
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 import ossbss.kernel.db
 
-revision: str = "86df1eddf23b"
+revision: str = "fcaa299bbd24"
 down_revision: str | None = "9cb16b2d4d78"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("rollover", sa.BigInteger(), nullable=False),
         sa.Column("remaining", sa.BigInteger(), nullable=False),
         sa.Column("reserved", sa.BigInteger(), nullable=False),
+        sa.Column("beyond_used", sa.BigInteger(), nullable=False),
         sa.Column("valid_from", ossbss.kernel.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("valid_to", ossbss.kernel.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("policy", sa.String(length=20), nullable=False),
