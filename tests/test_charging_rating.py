@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ossbss.catalog import Tariff, parse_tariff, select_tariff
-from ossbss.charging.batch import assign_tariffs, rate_frame
+from ossbss.charging.batch import rate_frame
 from ossbss.charging.rating import (
     Rated,
     UsageRecord,
@@ -22,6 +22,7 @@ from ossbss.charging.rating import (
     rate_sequence,
     units_for_amount,
 )
+from ossbss.charging.tariff_choice import assign_tariffs
 
 GB = 1024**3
 MB = 1024**2

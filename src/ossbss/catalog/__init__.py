@@ -39,9 +39,9 @@ from ossbss.catalog.tariff import (
     TimeBand,
     Zone,
     normalise_destination,
-    parse_tariff,
     select_tariff,
 )
+from ossbss.catalog.tariff_parsing import parse_tariff
 from ossbss.catalog.tiers import Tier
 
 __all__ = [

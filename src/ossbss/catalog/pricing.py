@@ -17,7 +17,8 @@ from ossbss.catalog.amounts import (
     parse_price,
     parse_quantity,
 )
-from ossbss.catalog.tariff import TARIFF_EXTENSIONS, Tariff, parse_tariff
+from ossbss.catalog.tariff import TARIFF_EXTENSIONS, Tariff
+from ossbss.catalog.tariff_parsing import parse_tariff
 from ossbss.catalog.tiers import Tier, parse_tiers
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import parse_datetime

@@ -26,6 +26,7 @@ from ossbss import account, catalog, usage
 from ossbss.catalog import Tariff
 from ossbss.charging import batch
 from ossbss.charging.rating import RATED, REJECTED, divide_half_even
+from ossbss.charging.tariff_choice import assign_tariffs
 from ossbss.events.charging import AllowanceRenewed, AllowanceThresholdReached
 from ossbss.kernel.money import minor_unit_exponent
 from ossbss.kernel.outbox import publish_many
@@ -71,7 +72,7 @@ def rate_period(
     terms = _account_terms(session, accounts)
     tariffs = _tariffs(session, records["offering_id"].unique().to_list())
     records = with_period_start(records, terms)
-    records = batch.assign_tariffs(records, tariffs)
+    records = assign_tariffs(records, tariffs)
     counted = _counted(session, records, terms)
     results = []
     for start in range(0, len(accounts), _CHUNK_ACCOUNTS):
