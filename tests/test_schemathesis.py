@@ -56,12 +56,14 @@ SPECS = {
     "customer": "TMF629-Customer-v4.0.0.swagger.json",
     "catalog": "TMF620-ProductCatalog-v4.0.0.swagger.json",
     "account": "TMF666-Account-v4.0.0.swagger.json",
+    "usage": "TMF635-Usage-v4.0.0.swagger.json",
+    "balance": "TMF654-PrepayBalance-v4.0.0.swagger.json",
 }
 # What docs/api.md lists as not implemented (they answer 404), and the listener endpoints,
 # which a client implements, not us.
 NOT_SERVED = (
     r"^/(importJob|exportJob|settlementAccount|financialAccount|billFormat"
-    r"|billPresentationMedia|listener)(/|$)"
+    r"|billPresentationMedia|transferBalance|listener)(/|$)"
 )
 CHECKS = [
     not_a_server_error,
