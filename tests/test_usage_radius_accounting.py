@@ -384,6 +384,32 @@ def test_radclient_session_with_gigawords_a_wrap_a_duplicate_and_a_stop(
     assert status.refused == {}
 
 
+def test_accounting_on_ends_the_sessions_of_that_nas(
+    platform: bootstrap.Platform, collector: RadiusAccountingServer
+) -> None:
+    """The NAS restarted: its sessions are gone, so what arrives for them later is late (an
+    older packet) and counts nothing; another NAS's sessions go on."""
+    port = collector.port
+    other_nas = {**acct("Start", "s-c", "cat"), "NAS-Identifier": '"bng-2"'}
+    for packet in (
+        acct("Start", "s-a", "amy"),
+        acct("Interim-Update", "s-a", "amy", up=100, down=200, seconds=10),
+        acct("Start", "s-b", "ben"),
+        other_nas,
+        acct("Accounting-On", "reboot", "bng-1"),
+        acct("Interim-Update", "s-a", "amy", up=300, down=400, seconds=20),
+    ):
+        assert radclient(port, packet)
+    with platform.database.unit_of_work(write=False) as session:
+        assert totals(session) == {"amy": (100, 200, 10)}
+        ended = {
+            key: state.stopped
+            for key in (("bng-1", "s-a"), ("bng-1", "s-b"), ("bng-2", "s-c"))
+            if (state := session_state(session, nas=key[0], session_id=key[1])) is not None
+        }
+    assert ended == {("bng-1", "s-a"): True, ("bng-1", "s-b"): True, ("bng-2", "s-c"): False}
+
+
 def test_into_usage_ingest_each_delta_once(
     platform: bootstrap.Platform,
 ) -> None:

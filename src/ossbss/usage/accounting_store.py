@@ -4,6 +4,7 @@ records handed to the sink, states written. Nothing is acknowledged before this 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +13,13 @@ from sqlalchemy.orm import Session
 from ossbss.kernel.time import ensure_utc
 from ossbss.usage.accounting_contract import UsageInput, UsageSink
 from ossbss.usage.accounting_models import AccountingSession
-from ossbss.usage.accounting_rules import AccountingEvent, Decision, SessionState, apply
+from ossbss.usage.accounting_rules import (
+    AccountingEvent,
+    Decision,
+    Outcome,
+    SessionState,
+    apply,
+)
 
 _CHUNK = 400  # session keys per SELECT (bound-parameter limits)
 
@@ -34,6 +41,8 @@ def store_batch(
     for event in events:
         decision = apply(states.get(event.session_key), event)
         decisions.append(decision)
+        if decision.outcome is Outcome.CONTROL:
+            changed |= _end_sessions_of(sql, states, event.nas)
         if decision.state is not None:
             states[event.session_key] = decision.state
             changed.add(event.session_key)
@@ -48,6 +57,21 @@ def store_batch(
     if updates:
         sql.executemany(_UPDATE, updates)
     return decisions
+
+
+def _end_sessions_of(
+    sql: _Sql, states: dict[tuple[str, str], SessionState], nas: str
+) -> set[tuple[str, str]]:
+    """Accounting-On/Off: the NAS (re)started or is going down, so none of its sessions goes
+    on — usage reported for them afterwards is late and counts nothing. The ones in this batch
+    end in memory (written with the batch), the others in the table; returns the changed keys."""
+    sql.execute(_END_SESSIONS, (True, nas, False))
+    ended = set()
+    for key, state in states.items():
+        if state.nas == nas and not state.stopped:
+            states[key] = replace(state, stopped=True)
+            ended.add(key)
+    return ended
 
 
 def session_state(session: Session, *, nas: str, session_id: str) -> SessionState | None:
@@ -67,6 +91,7 @@ _UPDATE = (
     "wrap_up = ?, wrap_down = ?, session_seconds = ?, stopped = ? "
     "WHERE nas = ? AND session_id = ?"
 )
+_END_SESSIONS = f"UPDATE {_TABLE} SET stopped = ? WHERE nas = ? AND stopped = ?"
 # SQLAlchemy's own text form of a naive UTC datetime on SQLite (UTCDateTime stores naive UTC).
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
