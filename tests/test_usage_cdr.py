@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -221,3 +222,40 @@ def test_watch_picks_up_each_file_once(fresh_database_url: str, tmp_path: Path) 
     assert "already processed" in done.stdout.decode()
     assert query(fresh_database_url, "SELECT count(*) FROM usage_record") == [(1,)]
     assert query(fresh_database_url, "SELECT count(*) FROM usage_cdr_file") == [(1,)]
+
+
+def test_the_pickup_thread_imports_each_new_file_once_and_goes_on_after_a_bad_one(
+    platform: bootstrap.Platform, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    reports: list[usage.FileReport] = []
+    pickup = usage.CdrPickup(
+        inbox,
+        lambda path: usage.import_file(
+            platform.database, platform.clock, path=path, mapping=usage.CdrMapping.default("voice")
+        ),
+        interval=0.05,
+        on_file=reports.append,
+    ).start()
+    try:
+        body = "a_number,b_number,start,duration\n316,317,2026-01-10T08:00:00Z,5\n"
+        (inbox / "broken.csv").write_text("not,a,voice\nfile\n")
+        (inbox / "one.csv").write_text(body)
+        _wait_for(lambda: len(reports) == 1)
+        (inbox / "copy-of-one.csv").write_text(body)
+        _wait_for(lambda: len(reports) == 2)
+    finally:
+        pickup.stop()
+    assert [(r.name, r.already_processed) for r in reports] == [
+        ("one.csv", False),
+        ("copy-of-one.csv", True),
+    ]
+    assert count(platform, UsageRecord) == 1
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the pickup did not get there"
+        time.sleep(0.02)

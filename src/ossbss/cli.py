@@ -9,12 +9,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from ossbss import bootstrap, iam
+from ossbss import bootstrap, iam, usage
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
@@ -22,7 +23,6 @@ from ossbss.lab.cli import lab_app
 from ossbss.provisioning.cli import config_app
 from ossbss.usage import accounting_cli
 from ossbss.usage import cli as usage_cli
-from ossbss.usage.radius_accounting import CollectorThread, RadiusAccountingServer
 
 app = typer.Typer(
     no_args_is_help=True, help="ossbss: an open-source OSS/BSS for operators and ISPs."
@@ -38,6 +38,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(lab_app, name="lab")
 app.add_typer(config_app, name="config")
 console = Console()
+log = logging.getLogger(__name__)
 # The demo's customers and orders are a month old: the month since has usage and is rated.
 DEMO_HISTORY_DAYS = 30
 
@@ -154,6 +155,7 @@ def serve(
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
+    pickup = _cdr_pickup(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -161,12 +163,40 @@ def serve(
     finally:
         if collector is not None:
             collector.stop()
+        if pickup is not None:
+            pickup.stop()
 
 
-def _radius_accounting(platform: bootstrap.Platform) -> CollectorThread:
+def _cdr_pickup(platform: bootstrap.Platform) -> usage.CdrPickup | None:
+    """CDR files picked up from OSSBSS_USAGE_CDR_DIR on a thread of their own, if it is set."""
+    settings = platform.settings
+    directory = settings.usage_cdr_dir
+    if directory is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    mapping = (
+        usage.CdrMapping.load(settings.usage_cdr_mapping)
+        if settings.usage_cdr_mapping
+        else usage.CdrMapping.default(settings.usage_cdr_kind)
+    )
+
+    def importer(path: Path) -> usage.FileReport:
+        return usage.import_file(platform.database, platform.clock, path=path, mapping=mapping)
+
+    def logged(report: usage.FileReport) -> None:
+        log.info("CDR file %s: %s", report.name, report.report)
+
+    pickup = usage.CdrPickup(
+        directory, importer, interval=settings.usage_cdr_interval_seconds, on_file=logged
+    ).start()
+    console.print(f"CDR files picked up from {directory}", highlight=False)
+    return pickup
+
+
+def _radius_accounting(platform: bootstrap.Platform) -> usage.CollectorThread:
     """The RADIUS accounting collector on a thread of its own beside the API."""
     settings = platform.settings
-    server = RadiusAccountingServer(
+    server = usage.RadiusAccountingServer(
         database=platform.database,
         sink=accounting_cli.resolve_sink(settings.radius_acct_sink),
         secret=settings.radius_acct_secret,
@@ -174,7 +204,7 @@ def _radius_accounting(platform: bootstrap.Platform) -> CollectorThread:
         host=settings.radius_acct_host,
         port=settings.radius_acct_port,
     )
-    collector = CollectorThread(server).start()
+    collector = usage.CollectorThread(server).start()
     console.print(f"RADIUS accounting on udp {server.host}:{server.port}", highlight=False)
     return collector
 
@@ -191,6 +221,7 @@ def worker() -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     platform.start()
+    pickup = _cdr_pickup(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -198,6 +229,8 @@ def worker() -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if pickup is not None:
+            pickup.stop()
         platform.close()
 
 

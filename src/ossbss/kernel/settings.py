@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     radius_acct_port: int = 1813
     radius_acct_secret: str = "ossbss-acct"
     radius_acct_sink: str = "ossbss.usage:ingest"
+    # A directory `serve` (or `worker`) picks CDR files up from, each file once; the feed's
+    # column mapping (TOML) or a default mapping by kind (voice, data, sms).
+    usage_cdr_dir: Path | None = None
+    usage_cdr_mapping: Path | None = None
+    usage_cdr_kind: str = "voice"
+    usage_cdr_interval_seconds: float = 5.0
     # Re-validate the documents the server itself builds (orders, services, products) against
     # the spec files on every write: the test suite does; production trusts its own code.
     check_trusted_writes: bool = False

@@ -3,6 +3,9 @@ subscriber resolution and suspense, normalisation. The room's only door."""
 
 from ossbss.usage.accounting_contract import UsageSink
 from ossbss.usage.api import router
+from ossbss.usage.cdr import FileReport, import_file
+from ossbss.usage.cdr import Mapping as CdrMapping
+from ossbss.usage.cdr_pickup import CdrPickup
 from ossbss.usage.counters import current_identities, rated_quantities
 from ossbss.usage.domain import Identity, IngestReport, Subscriber, UsageInput
 from ossbss.usage.handlers import subscribe
@@ -23,8 +26,11 @@ __all__ = [
     "USAGE",
     "USAGE_API",
     "USAGE_SPECIFICATION",
+    "CdrMapping",
+    "CdrPickup",
     "CollectorStatus",
     "CollectorThread",
+    "FileReport",
     "Identity",
     "IngestReport",
     "RadiusAccountingServer",
@@ -35,6 +41,7 @@ __all__ = [
     "end_subscriber",
     "ensure_specifications",
     "find_subscriber",
+    "import_file",
     "ingest",
     "mark_billed",
     "quarantine",

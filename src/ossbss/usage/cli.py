@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from ossbss.kernel import Clock, Database, DomainError
-from ossbss.usage.cdr import FileReport, Mapping, import_file, pending_files
+from ossbss.usage.cdr import FileReport, Mapping, import_file
+from ossbss.usage.cdr_pickup import CdrPickup
 
 console = Console()
 
@@ -64,15 +65,13 @@ def build_app(platform: Callable[[], AbstractContextManager[PlatformLike]]) -> t
         try:
             feed = _mapping(mapping, kind)
             with platform() as opened:
-                seen: set[tuple[str, float]] = set()
+                pickup = CdrPickup(
+                    directory,
+                    lambda path: _import(opened, path, feed, 50_000),
+                    on_file=_summary,
+                )
                 while True:
-                    for path in pending_files(directory):
-                        stamp = (str(path), path.stat().st_mtime)
-                        if stamp in seen:
-                            continue
-                        report = _import(opened, path, feed, 50_000)
-                        seen.add(stamp)
-                        _summary(report)
+                    pickup.scan()
                     if once:
                         return
                     time.sleep(interval)
