@@ -121,3 +121,41 @@ class BillDocument(Base):
     media_type: Mapped[str] = mapped_column(String(64), default="application/pdf")
     size: Mapped[int] = mapped_column(Integer)
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Adjustment(Base):
+    """A signed amount (a goodwill or SLA credit, a fee) waiting for the account's next bill,
+    where it becomes an 'adjustment' line; ``billed_on_bill_id`` says which bill took it."""
+
+    __tablename__ = "billing_adjustment"
+    __table_args__ = (Index("ix_billing_adjustment_pending", "billing_account_id", "billed_on_bill_id"),)
+
+    pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    billing_account_id: Mapped[str] = mapped_column(String(64))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # tax excluded; negative = a credit
+    currency: Mapped[str] = mapped_column(String(3))
+    tax_rate: Mapped[str] = mapped_column(String(16), default="0")
+    reason: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(64))  # manual, sla, ...
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    billed_on_bill_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class BillOnDemand(Base):
+    """A TMF678 customerBillOnDemand request and its outcome (the bill it produced, or why not)."""
+
+    __tablename__ = "billing_bill_on_demand"
+
+    pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    billing_account_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(24))  # inProgress, done, terminatedWithError
+    reason: Mapped[str | None] = mapped_column(String(500))
+    bill_id: Mapped[str | None] = mapped_column(String(64))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
