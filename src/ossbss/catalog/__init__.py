@@ -9,7 +9,7 @@ from ossbss.catalog.decomposition import (
     characteristic_value,
 )
 from ossbss.catalog.domain import LIFECYCLE, LIFECYCLE_STATES
-from ossbss.catalog.pricing import OfferingPrice
+from ossbss.catalog.pricing import BILLING_TIMINGS, IN_ADVANCE, OfferingPrice
 from ossbss.catalog.resources import (
     CATALOG,
     CATALOG_API,
@@ -20,11 +20,13 @@ from ossbss.catalog.resources import (
     RESOURCES,
 )
 from ossbss.catalog.service import (
+    OfferingTerms,
     decomposition_for,
     get_offering,
     get_price,
     get_specification,
     offering_exists,
+    offering_terms,
     offering_is_orderable,
     prices_for_offering,
     usage_tariffs_for_offering,
@@ -45,6 +47,8 @@ from ossbss.catalog.tariff_parsing import parse_tariff
 from ossbss.catalog.tiers import Tier
 
 __all__ = [
+    "BILLING_TIMINGS",
+    "IN_ADVANCE",
     "CATALOG",
     "CATALOG_API",
     "CATEGORY",
@@ -61,6 +65,7 @@ __all__ = [
     "FairUsage",
     "Increment",
     "OfferingPrice",
+    "OfferingTerms",
     "Parameter",
     "PriceAmount",
     "RateTier",
@@ -77,6 +82,7 @@ __all__ = [
     "normalise_destination",
     "offering_exists",
     "offering_is_orderable",
+    "offering_terms",
     "parse_tariff",
     "prices_for_offering",
     "router",
