@@ -26,8 +26,8 @@ from ossbss.catalog.service import (
     get_price,
     get_specification,
     offering_exists,
-    offering_terms,
     offering_is_orderable,
+    offering_terms,
     prices_for_offering,
     usage_tariffs_for_offering,
 )
@@ -48,11 +48,11 @@ from ossbss.catalog.tiers import Tier
 
 __all__ = [
     "BILLING_TIMINGS",
-    "IN_ADVANCE",
     "CATALOG",
     "CATALOG_API",
     "CATEGORY",
     "FULL_PERCENT",
+    "IN_ADVANCE",
     "LIFECYCLE",
     "LIFECYCLE_STATES",
     "MINUTES_PER_DAY",

@@ -50,7 +50,9 @@ def _terms(document: Document) -> tuple[Any, ...]:
 
 
 def record_created(session: Session, *, document: Document, now: datetime) -> None:
-    _open(session, document, activated_at=now if document.get("status") == ACTIVE else None, now=now)
+    _open(
+        session, document, activated_at=now if document.get("status") == ACTIVE else None, now=now
+    )
 
 
 def record_updated(session: Session, *, old: Document, new: Document, now: datetime) -> None:
@@ -131,4 +133,3 @@ def charge_periods(
             )
     found.sort(key=lambda p: (p.product_id, p.valid_from))
     return found
-

@@ -72,7 +72,7 @@ def billable_usage(
         for row in session.execute(query):
             found.append(
                 BillableUsage(
-                    billing_account_id=row[0],
+                    billing_account_id=str(row[0]),
                     product_id=row[1],
                     offering_id=row[2],
                     kind=row[3],
