@@ -16,6 +16,13 @@ from ossbss.billing.bills import (
     open_bills_for,
     reopen,
 )
+from ossbss.billing.charges import (
+    AccountCharges,
+    ChargeFailure,
+    ChargeLine,
+    accounts_in_cycle,
+    compute_charges,
+)
 
 RESOURCES: tuple[()] = ()
 
@@ -26,8 +33,13 @@ __all__ = [
     "PARTIALLY_PAID",
     "RESOURCES",
     "SETTLED",
+    "AccountCharges",
+    "ChargeFailure",
+    "ChargeLine",
     "OpenBill",
+    "accounts_in_cycle",
     "apply_payment",
+    "compute_charges",
     "find_bill",
     "open_bills",
     "open_bills_for",
