@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -161,7 +162,7 @@ def test_prorated_pieces_add_up_to_the_full_charge_within_rounding(
 ) -> None:
     total = proration.span(JAN)
     bounds = [0, *sorted(cuts), total]
-    pieces = [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+    pieces = [b - a for a, b in pairwise(bounds)]
     summed = sum(proration.prorate(Fraction(amount), piece, total) for piece in pieces)
     assert abs(summed - amount) <= len(pieces) / 2
 
