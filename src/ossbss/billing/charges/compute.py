@@ -167,7 +167,10 @@ def _account_lines(
         segments = [_segment(row, currency, exponent, catalog_terms) for row in product_rows]
         activated_at = next((r.activated_at for r in product_rows if r.activated_at), None)
         drafts = recurring.recurring_drafts(segments, period)
-        drafts += recurring.one_time_drafts(segments, period, activated_at, name)
+        name_then = next(
+            (r.name for r in product_rows if r.valid_from == activated_at and r.name), name
+        )
+        drafts += recurring.one_time_drafts(segments, period, activated_at, name_then)
         drafts += recurring.discount_drafts(drafts, _discounts(offering, currency, exponent))
         categories = offering.categories if offering else ()
         for draft in drafts:
