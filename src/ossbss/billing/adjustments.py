@@ -49,7 +49,9 @@ def _rate(text: str | Decimal) -> Decimal:
     try:
         rate = Decimal(str(text))
     except InvalidOperation:
-        raise InvalidInput("Invalid tax rate", field="taxRate", detail="a decimal percent") from None
+        raise InvalidInput(
+            "Invalid tax rate", field="taxRate", detail="a decimal percent"
+        ) from None
     if not rate.is_finite() or rate < 0 or rate > 100:
         raise InvalidInput("Invalid tax rate", field="taxRate", detail="0..100 percent")
     return rate

@@ -5,8 +5,9 @@ corrects it); a draft changes only by rerunning its bill run."""
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -47,11 +48,11 @@ def _instant(name: str, raw: str) -> datetime:
 
 
 DATE_COLUMNS = {"billDate": Bill.bill_date, "paymentDueDate": Bill.payment_due_date}
-RANGE = {
-    "gt": lambda c, v: c > v,
-    "gte": lambda c, v: c >= v,
-    "lt": lambda c, v: c < v,
-    "lte": lambda c, v: c <= v,
+RANGE: dict[str, Callable[[Any, Any], Any]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
 }
 
 
@@ -63,7 +64,9 @@ def bill_conditions(params: Mapping[str, str]) -> list[ColumnElement[bool]]:
         states = _one_of(params["state"])
         unknown = [s for s in states if s not in STATES]
         if unknown:
-            raise InvalidInput("Invalid filter", field="state", detail=f"unknown state {unknown[0]}")
+            raise InvalidInput(
+                "Invalid filter", field="state", detail=f"unknown state {unknown[0]}"
+            )
         conditions.append(Bill.state.in_(states))
     if "billingAccount.id" in params:
         conditions.append(Bill.billing_account_id.in_(_one_of(params["billingAccount.id"])))
@@ -97,9 +100,7 @@ def _lines_of(session: Session, bill_ids: list[str]) -> dict[str, list[BillLine]
     return lines
 
 
-def list_bills(
-    session: Session, *, params: Mapping[str, str], offset: int, limit: int
-) -> Page:
+def list_bills(session: Session, *, params: Mapping[str, str], offset: int, limit: int) -> Page:
     conditions = bill_conditions(params)
     total = session.scalar(select(func.count()).select_from(Bill).where(*conditions)) or 0
     query = (
@@ -127,9 +128,7 @@ def get_bill(session: Session, *, bill_id: str) -> dict[str, Any]:
     return render_bill(bill, _lines_of(session, [bill.id])[bill.id])
 
 
-def list_lines(
-    session: Session, *, params: Mapping[str, str], offset: int, limit: int
-) -> Page:
+def list_lines(session: Session, *, params: Mapping[str, str], offset: int, limit: int) -> Page:
     conditions: list[ColumnElement[bool]] = []
     if "bill.id" in params:
         conditions.append(BillLine.bill_id.in_(_one_of(params["bill.id"])))
@@ -199,9 +198,7 @@ def next_state(bill: Bill, wanted: str) -> str:
     )
 
 
-def patch_bill(
-    session: Session, *, bill_id: str, patch: Any, now: datetime
-) -> dict[str, Any]:
+def patch_bill(session: Session, *, bill_id: str, patch: Any, now: datetime) -> dict[str, Any]:
     if not isinstance(patch, dict):
         raise InvalidInput("Invalid body", detail="the request body must be a JSON object")
     bill = _bill(session, bill_id, lock=True)
@@ -211,8 +208,10 @@ def patch_bill(
         if name in IGNORED or name == "state":
             continue
         if name in current or name in CUSTOMER_BILL_ATTRIBUTES:
-            what = "an issued bill is corrected by a credit note" if bill.issued_at else (
-                "a draft changes only by rerunning its bill run"
+            what = (
+                "an issued bill is corrected by a credit note"
+                if bill.issued_at
+                else ("a draft changes only by rerunning its bill run")
             )
             raise Conflict(f"{name} cannot be changed", field=name, detail=what)
         raise InvalidInput("Unknown attribute", field=name, detail="not a customerBill attribute")

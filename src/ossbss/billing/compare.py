@@ -157,8 +157,7 @@ def _prorated(
         return side.covered_seconds > 0 and period > 0 and side.covered_seconds != period
 
     return partial(previous, previous_period) != partial(current, current_period) or (
-        previous.covered_seconds != current.covered_seconds
-        and partial(current, current_period)
+        previous.covered_seconds != current.covered_seconds and partial(current, current_period)
     )
 
 

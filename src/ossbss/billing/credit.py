@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ossbss.billing.bills import ISSUED, PARTIALLY_PAID, SETTLED
-from ossbss.billing.models import Bill, BillLine
 from ossbss.billing.issue_minimal import issue_now
+from ossbss.billing.models import Bill, BillLine
 from ossbss.events.billing import BillSettled
 from ossbss.kernel import publish
 from ossbss.kernel.errors import Conflict, InvalidInput, NotFound
@@ -76,9 +76,7 @@ def split_credit(lines: Sequence[LineAmount], incl_minor: int) -> list[CreditSha
     short = incl_minor - sum(floors)
     for index in sorted(range(len(positive)), key=lambda i: (-remainders[i], i))[:short]:
         floors[index] += 1
-    return [
-        split_line(line, share) for line, share in zip(positive, floors, strict=True) if share
-    ]
+    return [split_line(line, share) for line, share in zip(positive, floors, strict=True) if share]
 
 
 def mirror(lines: Sequence[LineAmount]) -> list[CreditShare]:
@@ -179,6 +177,7 @@ def credit_note(
     )
     note = _note(original, shares, {line.id: line for line in originals}, reason, now)
     session.add(note.bill)
+    session.flush()  # the lines refer to it
     session.add_all(note.lines)
     issue_now(session, bill=note.bill, lines=note.lines, now=now)
     _apply_to_original(session, original, -note.bill.amount_incl_tax_minor, now)

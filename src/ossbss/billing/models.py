@@ -128,7 +128,9 @@ class Adjustment(Base):
     where it becomes an 'adjustment' line; ``billed_on_bill_id`` says which bill took it."""
 
     __tablename__ = "billing_adjustment"
-    __table_args__ = (Index("ix_billing_adjustment_pending", "billing_account_id", "billed_on_bill_id"),)
+    __table_args__ = (
+        Index("ix_billing_adjustment_pending", "billing_account_id", "billed_on_bill_id"),
+    )
 
     pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)

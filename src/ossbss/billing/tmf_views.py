@@ -122,7 +122,10 @@ def render_bill(bill: Bill, lines: Sequence[BillLine]) -> dict[str, Any]:
         ]
     if bill.corrects_bill_id is not None:
         # The corrected bill travels as an extension attribute (TMF678 has no such link).
-        body["correctsBill"] = {"id": bill.corrects_bill_id, "href": bill_href(bill.corrects_bill_id)}
+        body["correctsBill"] = {
+            "id": bill.corrects_bill_id,
+            "href": bill_href(bill.corrects_bill_id),
+        }
     if bill.reason:
         body["description"] = bill.reason
     return body
