@@ -57,7 +57,8 @@ def test_partial_credit_note_is_a_new_bill_the_ledger_and_the_remaining_due(
         note = session.scalars(select(Bill).where(Bill.id == note_id)).one()
         assert (original.amount_incl_tax_minor, original.remaining_minor) == (4655, 3655)
         assert original.state == "partiallyPaid"
-        assert note.kind == "creditNote" and note.corrects_bill_id == original_id
+        assert note.kind == "creditNote"
+        assert note.corrects_bill_id == original_id
         assert note.amount_incl_tax_minor == -1000
         assert note.amount_excl_tax_minor + note.tax_minor == -1000
         assert note_no == "INV-2026-000002"  # the same gapless sequence
@@ -77,7 +78,8 @@ def test_over_credit_is_a_conflict_and_nothing_is_issued(platform: Platform) -> 
         credit_note(session, bill_id=original_id, amount_minor=4000, reason="first", now=NOW)
     with pytest.raises(Conflict) as refused, platform.database.unit_of_work() as session:
         credit_note(session, bill_id=original_id, amount_minor=656, reason="again", now=NOW)
-    assert refused.value.field == "amount" and "655" in (refused.value.detail or "")
+    assert refused.value.field == "amount"
+    assert "655" in (refused.value.detail or "")
     with platform.database.unit_of_work() as session:
         notes = session.scalars(select(Bill).where(Bill.kind == "creditNote")).all()
         assert len(notes) == 1

@@ -55,8 +55,22 @@ def _fields(request: Request) -> tuple[str, ...] | None:
 
 
 def _absolute(document: dict[str, Any], base_url: str, fields: tuple[str, ...] | None) -> Any:
-    document = {**document, "href": base_url + document["href"]} if "href" in document else document
+    """Every relative href (and attachment url) of the document made absolute."""
+    document = _absolute_links(document, base_url)
     return select_fields(document, fields) if fields else document
+
+
+def _absolute_links(node: Any, base_url: str) -> Any:
+    if isinstance(node, dict):
+        return {
+            key: base_url + value
+            if key in ("href", "url") and isinstance(value, str) and value.startswith("/")
+            else _absolute_links(value, base_url)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_absolute_links(item, base_url) for item in node]
+    return node
 
 
 def _page(request: Request, items: list[dict[str, Any]], total: int, base_url: str) -> Response:
