@@ -16,6 +16,20 @@ from ossbss.billing.bills import (
     open_bills_for,
     reopen,
 )
+from ossbss.billing.issue import approve_run, charge_postings
+from ossbss.billing.numbering import next_bill_numbers
+from ossbss.billing.run import (
+    AccountSource,
+    ChargeSource,
+    CurrencyTotals,
+    RunSummary,
+    discard_run,
+    list_runs,
+    run_bills,
+    run_failures,
+    run_summary,
+    start_run,
+)
 
 RESOURCES: tuple[()] = ()
 
@@ -26,11 +40,24 @@ __all__ = [
     "PARTIALLY_PAID",
     "RESOURCES",
     "SETTLED",
+    "AccountSource",
+    "ChargeSource",
+    "CurrencyTotals",
     "OpenBill",
+    "RunSummary",
     "apply_payment",
+    "approve_run",
+    "charge_postings",
+    "discard_run",
     "find_bill",
+    "list_runs",
+    "next_bill_numbers",
     "open_bills",
     "open_bills_for",
     "reopen",
     "router",
+    "run_bills",
+    "run_failures",
+    "run_summary",
+    "start_run",
 ]
