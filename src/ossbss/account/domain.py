@@ -389,3 +389,15 @@ def bill_cycle(document: Mapping[str, Any]) -> BillCycle:
         valid_from=parse_datetime(str(start)) if start else None,
         valid_to=parse_datetime(str(end)) if end else None,
     )
+
+
+def postal_country(document: Any) -> str | None:
+    """The country of the first postal address among the account's contacts, if any."""
+    if not isinstance(document, Mapping):
+        return None
+    for contact in document.get("contact") or []:
+        for medium in (contact or {}).get("contactMedium") or []:
+            characteristic = (medium or {}).get("characteristic") or {}
+            if medium.get("mediumType") == "postalAddress" and characteristic.get("country"):
+                return str(characteristic["country"]).upper()
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -65,4 +66,20 @@ def billing_terms(
             BillingAccount.id, BillingAccount.currency, BillingAccount.bill_cycle_id
         ).where(BillingAccount.id.in_(chunk))
         found.extend((row[0], row[1], row[2]) for row in session.execute(query))
+    return found
+
+
+def billing_account_ids_on_cycle(session: Session, cycle_id: str | None) -> list[str]:
+    """Billing accounts on the cycle (None: those that chose none), in creation order."""
+    column = BillingAccount.bill_cycle_id
+    where = column.is_(None) if cycle_id is None else column == cycle_id
+    return list(session.scalars(select(BillingAccount.id).where(where).order_by(BillingAccount.pk)))
+
+
+def billing_account_bodies(session: Session, account_ids: Sequence[str]) -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for start in range(0, len(account_ids), _IN_CHUNK):
+        chunk = account_ids[start : start + _IN_CHUNK]
+        query = select(BillingAccount.id, BillingAccount.body).where(BillingAccount.id.in_(chunk))
+        found.extend((row[0], row[1]) for row in session.execute(query))
     return found

@@ -71,3 +71,18 @@ def billing_terms(session: Session, *, account_ids: Sequence[str]) -> dict[str, 
 def billing_account_ids_owned_by(session: Session, *, party_id: str) -> list[str]:
     """Ids of the billing accounts whose owner is ``party_id`` (a party or customer id)."""
     return repository.billing_account_ids_owned_by(session, party_id)
+
+
+def billing_account_ids_on_cycle(session: Session, *, cycle_id: str | None) -> list[str]:
+    """The billing accounts billed on a cycle (None: those that chose none, billed monthly
+    on the 1st)."""
+    return repository.billing_account_ids_on_cycle(session, cycle_id)
+
+
+def billing_countries(session: Session, *, account_ids: Sequence[str]) -> dict[str, str | None]:
+    """Each account's billing country: the country of its contacts' postal address, None when
+    it has none (the caller decides the fallback)."""
+    return {
+        account_id: domain.postal_country(body)
+        for account_id, body in repository.billing_account_bodies(session, account_ids)
+    }

@@ -16,6 +16,13 @@ from ossbss.billing.bills import (
     open_bills_for,
     reopen,
 )
+from ossbss.billing.charges import (
+    AccountCharges,
+    ChargeFailure,
+    ChargeLine,
+    accounts_in_cycle,
+    compute_charges,
+)
 from ossbss.billing.issue import approve_run, charge_postings
 from ossbss.billing.numbering import next_bill_numbers
 from ossbss.billing.run import (
@@ -40,14 +47,19 @@ __all__ = [
     "PARTIALLY_PAID",
     "RESOURCES",
     "SETTLED",
+    "AccountCharges",
     "AccountSource",
+    "ChargeFailure",
+    "ChargeLine",
     "ChargeSource",
     "CurrencyTotals",
     "OpenBill",
     "RunSummary",
+    "accounts_in_cycle",
     "apply_payment",
     "approve_run",
     "charge_postings",
+    "compute_charges",
     "discard_run",
     "find_bill",
     "list_runs",

@@ -9,7 +9,7 @@ from ossbss.catalog.decomposition import (
     characteristic_value,
 )
 from ossbss.catalog.domain import LIFECYCLE, LIFECYCLE_STATES
-from ossbss.catalog.pricing import OfferingPrice
+from ossbss.catalog.pricing import BILLING_TIMINGS, IN_ADVANCE, OfferingPrice
 from ossbss.catalog.resources import (
     CATALOG,
     CATALOG_API,
@@ -20,12 +20,14 @@ from ossbss.catalog.resources import (
     RESOURCES,
 )
 from ossbss.catalog.service import (
+    OfferingTerms,
     decomposition_for,
     get_offering,
     get_price,
     get_specification,
     offering_exists,
     offering_is_orderable,
+    offering_terms,
     prices_for_offering,
     usage_tariffs_for_offering,
 )
@@ -45,10 +47,12 @@ from ossbss.catalog.tariff_parsing import parse_tariff
 from ossbss.catalog.tiers import Tier
 
 __all__ = [
+    "BILLING_TIMINGS",
     "CATALOG",
     "CATALOG_API",
     "CATEGORY",
     "FULL_PERCENT",
+    "IN_ADVANCE",
     "LIFECYCLE",
     "LIFECYCLE_STATES",
     "MINUTES_PER_DAY",
@@ -61,6 +65,7 @@ __all__ = [
     "FairUsage",
     "Increment",
     "OfferingPrice",
+    "OfferingTerms",
     "Parameter",
     "PriceAmount",
     "RateTier",
@@ -77,6 +82,7 @@ __all__ = [
     "normalise_destination",
     "offering_exists",
     "offering_is_orderable",
+    "offering_terms",
     "parse_tariff",
     "prices_for_offering",
     "router",

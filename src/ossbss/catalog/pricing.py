@@ -24,7 +24,11 @@ from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import parse_datetime
 from ossbss.tmf import Document
 
-PRICE_TYPES = ("recurring", "oneTime", "usage")
+PRICE_TYPES = ("recurring", "oneTime", "usage", "discount")
+# Our documented extension on recurring prices (docs/rooms/catalog.md): charged for the period
+# ahead (the default) or for the period just ended.
+BILLING_TIMINGS = ("inAdvance", "inArrears")
+IN_ADVANCE = "inAdvance"
 # Accepted spellings of recurringChargePeriodType -> the one we store.
 PERIOD_TYPES = {
     "day": "day",
@@ -56,6 +60,7 @@ PRICING_TERMS = (
     "popRelationship",
     "bundledPopRelationship",
     "pricingLogicAlgorithm",
+    "billingTiming",
 )
 
 
@@ -77,6 +82,8 @@ class OfferingPrice:
     valid_from: datetime | None
     valid_to: datetime | None
     tariff: Tariff | None = None  # usage prices: the terms the raters read
+    billing_timing: str = IN_ADVANCE  # recurring only: inAdvance | inArrears
+    percentage: Decimal | None = None  # discount only: off the recurring charges
 
 
 def check_price(document: Document) -> Document:
@@ -89,13 +96,55 @@ def check_price(document: Document) -> Document:
         raise InvalidInput(
             "Invalid value", field="priceType", detail=f"must be one of: {', '.join(PRICE_TYPES)}"
         )
+    if price_type == "discount":
+        return _check_discount(document)
     amount = _amount(document, required=price_type != "usage")
+    _check_timing(document, price_type)
     document = _check_period_terms(document, price_type)
     if price_type == "usage":
         document = _check_usage(document, amount)
     else:
         _refuse_usage_extensions(document, price_type)
     _check_tax(document, amount)
+    return document
+
+
+def _check_timing(document: Document, price_type: str) -> None:
+    timing = document.get("billingTiming")
+    if timing is None:
+        return
+    if price_type != "recurring":
+        raise InvalidInput(
+            "Not a recurring price", field="billingTiming", detail="only a recurring price has one"
+        )
+    if timing not in BILLING_TIMINGS:
+        raise InvalidInput(
+            "Invalid value", field="billingTiming", detail=f"one of: {', '.join(BILLING_TIMINGS)}"
+        )
+
+
+def _check_discount(document: Document) -> Document:
+    """A discount takes ``percentage`` (0-100) or a ``price`` off each recurring charge of the
+    offering (prorated like the charge), while its validFor holds."""
+    has_percentage = document.get("percentage") is not None
+    has_price = document.get("price") is not None
+    if has_percentage == has_price:
+        raise InvalidInput(
+            "Invalid discount",
+            field="percentage" if not has_percentage else "price",
+            detail="a discount has either percentage or price",
+        )
+    if has_percentage:
+        percentage = parse_decimal(document["percentage"], "percentage")
+        if percentage > 100:
+            raise InvalidInput("Invalid value", field="percentage", detail="at most 100")
+    else:
+        _amount(document, required=True)
+    for name in ("recurringChargePeriodType", "billingTiming", *USAGE_EXTENSIONS):
+        if document.get(name) is not None:
+            raise InvalidInput(
+                "Not a discount term", field=name, detail="means nothing on a discount"
+            )
     return document
 
 
@@ -258,7 +307,14 @@ def read_price(price_id: str, document: Document) -> OfferingPrice:
         valid_from=_instant(period.get("startDateTime")),
         valid_to=_instant(period.get("endDateTime")),
         tariff=_tariff(price_id, document),
+        billing_timing=str(document.get("billingTiming") or IN_ADVANCE),
+        percentage=_percentage(document),
     )
+
+
+def _percentage(document: Document) -> Decimal | None:
+    raw = document.get("percentage")
+    return None if raw is None else Decimal(str(raw))
 
 
 def _tariff(price_id: str, document: Document) -> Tariff | None:

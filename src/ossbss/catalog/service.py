@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -80,6 +81,38 @@ def usage_tariffs_for_offering(session: Session, *, offering_id: str) -> list[Ta
         if tariff is not None:
             tariffs.append(tariff)
     return tariffs
+
+
+@dataclass(frozen=True, slots=True)
+class OfferingTerms:
+    """What billing needs of an offering: its name, categories (tax) and every price it lists
+    that has been on sale (discounts, billing timing), whatever their validFor."""
+
+    offering_id: str
+    name: str
+    categories: tuple[str, ...]  # the TMF620 category refs: names and ids
+    prices: tuple[OfferingPrice, ...]
+
+
+def offering_terms(session: Session, *, offering_id: str) -> OfferingTerms:
+    """NotFound if the offering is unknown."""
+    offering = get_offering(session, offering_id=offering_id)
+    ids = [ref_id for _, ref_id in domain.ref_ids(offering, "productOfferingPrice")]
+    bodies = repository.prices(session, ids)
+    prices = tuple(
+        pricing.read_price(price_id, bodies[price_id])
+        for price_id in dict.fromkeys(ids)
+        if price_id in bodies and bodies[price_id].get(domain.STATUS) in domain.SOLD
+    )
+    categories: list[str] = []
+    for ref in offering.get("category") or []:
+        categories.extend(str(ref[key]) for key in ("name", "id") if ref.get(key))
+    return OfferingTerms(
+        offering_id=offering_id,
+        name=str(offering.get("name", "")),
+        categories=tuple(categories),
+        prices=prices,
+    )
 
 
 def decomposition_for(

@@ -71,4 +71,9 @@ class Settings(BaseSettings):
     charging_rating_groups: str = ""
     charging_low_balance_minor: int = 500
     charging_validity_seconds: int = 3600
+    # Billing: the tax rates file (TOML, per country and product category; empty: the one
+    # shipped in ossbss/billing/tax_rates.toml) and the country of accounts with no postal
+    # address.
+    billing_tax_rates: Path | None = None
+    billing_country: str = "FR"
     log_level: str = "INFO"

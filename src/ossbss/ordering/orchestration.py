@@ -163,20 +163,7 @@ def _create_product(
                 "orderItemAction": "add",
             }
         ],
-        "productPrice": [
-            {
-                "name": price["name"],
-                "priceType": price["priceType"],
-                "price": price["price"],
-                "productOfferingPrice": price["productOfferingPrice"],
-                **(
-                    {"recurringChargePeriod": price["recurringChargePeriod"]}
-                    if "recurringChargePeriod" in price
-                    else {}
-                ),
-            }
-            for price in item.get("itemPrice") or []
-        ],
+        "productPrice": _product_prices(item),
     }
     if ordered.get("productSpecification"):
         document["productSpecification"] = ordered["productSpecification"]
@@ -185,6 +172,24 @@ def _create_product(
             {"id": customer_id, "role": "customer", "@referredType": "Customer"}
         ]
     return product_inventory.create_product(session, document=document, now=now)
+
+
+def _product_prices(item: Document) -> list[dict[str, Any]]:
+    """The item's prices (from the catalog, set when the order was checked) as the product's."""
+    return [
+        {
+            "name": price["name"],
+            "priceType": price["priceType"],
+            "price": price["price"],
+            "productOfferingPrice": price["productOfferingPrice"],
+            **(
+                {"recurringChargePeriod": price["recurringChargePeriod"]}
+                if "recurringChargePeriod" in price
+                else {}
+            ),
+        }
+        for price in item.get("itemPrice") or []
+    ]
 
 
 def _complete_item(
@@ -204,6 +209,14 @@ def _complete_item(
         changes["productCharacteristic"] = characteristic_list(
             {**current, **domain.characteristics(item.get("product") or {})}
         )
+        offering = item.get("productOffering") or {}
+        if offering.get("id") and offering["id"] != (product.get("productOffering") or {}).get(
+            "id"
+        ):
+            # A plan change: the product is the new offering, at its prices, from now on.
+            changes["productOffering"] = {"id": offering["id"], "name": offering.get("name")}
+            changes["name"] = offering.get("name") or product.get("name")
+            changes["productPrice"] = _product_prices(item)
     product_inventory.update_product(session, product_id=product_id, changes=changes, now=now)
     item["state"] = "completed"
 

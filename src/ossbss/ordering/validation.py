@@ -44,7 +44,7 @@ def check_order(session: Session, document: Document, now: datetime) -> Document
         if kind == "add":
             _check_add(session, document, item, customer, where, now, totals)
         elif kind != "noChange":
-            _check_change(session, item, customer["id"], kind, where)
+            _check_change(session, item, customer["id"], kind, where, now)
         item["state"] = "acknowledged"
     if totals.currency is not None:
         _check_credit(session, document, items, totals)
@@ -241,7 +241,7 @@ EXPECTED_STATUS: Mapping[str, frozenset[str]] = {
 
 
 def _check_change(
-    session: Session, item: Document, customer_id: str, kind: str, where: str
+    session: Session, item: Document, customer_id: str, kind: str, where: str, now: datetime
 ) -> None:
     product_ref = item.get("product") or {}
     product_id = product_ref.get("id")
@@ -271,6 +271,7 @@ def _check_change(
             detail=f"cannot {kind} a product that is {product.get('status')}",
         )
     if kind == "modify":
+        _check_new_offering(session, item, product, where, now)
         specification_id = (product.get("productSpecification") or {}).get("id")
         if specification_id:
             specification = catalog.get_specification(session, specification_id=specification_id)
@@ -280,3 +281,25 @@ def _check_change(
                 field=f"{where}.product",
                 partial=True,
             )
+
+
+def _check_new_offering(
+    session: Session, item: Document, product: Document, where: str, now: datetime
+) -> None:
+    """A modify naming another offering is a plan change: the new offering must be orderable
+    now, and its prices become the item's (and, once done, the product's)."""
+    offering_id = (item.get("productOffering") or {}).get("id")
+    current = (product.get("productOffering") or {}).get("id")
+    if not offering_id or offering_id == current:
+        return
+    if not catalog.offering_is_orderable(session, offering_id=str(offering_id), at=now):
+        raise InvalidInput(
+            "Offering not orderable",
+            field=f"{where}.productOffering.id",
+            detail=f"{offering_id} is unknown, not launched or not valid on {format_datetime(now)}",
+        )
+    offering = catalog.get_offering(session, offering_id=str(offering_id))
+    item["productOffering"] = {**item["productOffering"], "name": offering["name"]}
+    account_id = str((product.get("billingAccount") or {}).get("id"))
+    currency = _account_currency(session, account_id)
+    item["itemPrice"] = _prices(session, str(offering_id), currency, where, now, Totals())

@@ -4,6 +4,7 @@ from ossbss.product_inventory.api import router
 from ossbss.product_inventory.domain import ABORTED, LIFECYCLE, STATUSES
 from ossbss.product_inventory.resources import PRODUCT, PRODUCT_INVENTORY_API, RESOURCES
 from ossbss.product_inventory.service import create_product, get_product, update_product
+from ossbss.product_inventory.timeline import ChargePeriod, charge_periods
 
 __all__ = [
     "ABORTED",
@@ -12,6 +13,8 @@ __all__ = [
     "PRODUCT_INVENTORY_API",
     "RESOURCES",
     "STATUSES",
+    "ChargePeriod",
+    "charge_periods",
     "create_product",
     "get_product",
     "router",

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from ossbss import account, catalog, party
 from ossbss.kernel.errors import InvalidInput, NotFound
 from ossbss.kernel.time import format_datetime
-from ossbss.product_inventory import domain, models
+from ossbss.product_inventory import domain, models, timeline
 from ossbss.tmf import Api, Document, Resource, check_initial, check_transition
 
 PRODUCT_INVENTORY_API = Api(
@@ -27,6 +27,9 @@ class _ProductRules:
         document.setdefault("startDate", format_datetime(now))
         return document
 
+    def on_created(self, session: Session, document: Document, now: datetime) -> None:
+        timeline.record_created(session, document=document, now=now)
+
     def on_update(self, session: Session, old: Document, new: Document, now: datetime) -> Document:
         new["status"] = domain.normalise_status(new.get("status"))
         check_transition(domain.LIFECYCLE, old.get("status"), new["status"], field="status")
@@ -35,6 +38,7 @@ class _ProductRules:
                 _check_references(session, new)
         if new["status"] == "terminated" and old.get("status") != "terminated":
             new.setdefault("terminationDate", format_datetime(now))
+        timeline.record_updated(session, old=old, new=new, now=now)
         return new
 
     def on_delete(self, session: Session, document: Document, now: datetime) -> None:

@@ -3,6 +3,7 @@ subscriber resolution and suspense, normalisation. The room's only door."""
 
 from ossbss.usage.accounting_contract import UsageSink
 from ossbss.usage.api import router
+from ossbss.usage.billing import BillableUsage, billable_usage, mark_billed_through
 from ossbss.usage.cdr import FileReport, import_file
 from ossbss.usage.cdr import Mapping as CdrMapping
 from ossbss.usage.cdr_pickup import CdrPickup
@@ -26,6 +27,7 @@ __all__ = [
     "USAGE",
     "USAGE_API",
     "USAGE_SPECIFICATION",
+    "BillableUsage",
     "CdrMapping",
     "CdrPickup",
     "CollectorStatus",
@@ -37,6 +39,7 @@ __all__ = [
     "Subscriber",
     "UsageInput",
     "UsageSink",
+    "billable_usage",
     "current_identities",
     "end_subscriber",
     "ensure_specifications",
@@ -44,6 +47,7 @@ __all__ = [
     "import_file",
     "ingest",
     "mark_billed",
+    "mark_billed_through",
     "quarantine",
     "rated_quantities",
     "record_rating",
