@@ -6,7 +6,6 @@ An issued bill is never updated here again (ADR 0020)."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from ossbss import account
+from ossbss import account, usage
 from ossbss.billing.bills import ISSUED, SETTLED
 from ossbss.billing.models import Bill, BillRun
 from ossbss.billing.numbering import next_bill_numbers
@@ -53,7 +52,7 @@ class UsageMarker(Protocol):
 
 
 def default_usage_marker() -> UsageMarker:
-    return cast(UsageMarker, importlib.import_module("ossbss.usage").mark_billed_through)
+    return usage.mark_billed_through
 
 
 @dataclass(frozen=True, slots=True)

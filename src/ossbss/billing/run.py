@@ -9,7 +9,6 @@ Approving (issuing) the drafts is ``issue.approve_run``.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from ossbss.billing import charges
 from ossbss.billing.models import Bill, BillLine, BillRun, RunFailure
 from ossbss.kernel import Clock, Conflict, Database, NotFound, new_id
 from ossbss.kernel.time import Period
@@ -61,16 +61,12 @@ class RunNotRunning(Conflict):
     """The run was discarded, or is being issued, while this process was billing it."""
 
 
-def _charges_module() -> Any:
-    return importlib.import_module("ossbss.billing.charges")
-
-
 def default_charge_source() -> ChargeSource:
-    return cast(ChargeSource, _charges_module().compute_charges)
+    return charges.compute_charges
 
 
 def default_account_source() -> AccountSource:
-    return cast(AccountSource, _charges_module().accounts_in_cycle)
+    return charges.accounts_in_cycle
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,12 +259,12 @@ def run_bills(
     clock: Clock,
     chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
-    charges: ChargeSource | None = None,
+    charge_source: ChargeSource | None = None,
     accounts: AccountSource | None = None,
 ) -> RunSummary:
     """Draft a bill for every account of the run's cycle not billed or failed yet, one
     transaction per chunk; the run goes running -> draft. Safe to call again at any point."""
-    compute = charges or default_charge_source()
+    compute = charge_source or default_charge_source()
     cycle_accounts = accounts or default_account_source()
     with database.unit_of_work() as session:
         run = get_run(session, run_id=run_id, lock=True)
