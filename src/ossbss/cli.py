@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from ossbss import bootstrap, iam, usage
+from ossbss.billing import cli as billing_cli
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
@@ -58,6 +59,7 @@ usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
+app.add_typer(billing_cli.build_app(_platform), name="billing")
 
 
 def _fail(exc: DomainError) -> None:

@@ -23,6 +23,20 @@ from ossbss.billing.charges import (
     accounts_in_cycle,
     compute_charges,
 )
+from ossbss.billing.issue import approve_run, charge_postings
+from ossbss.billing.numbering import next_bill_numbers
+from ossbss.billing.run import (
+    AccountSource,
+    ChargeSource,
+    CurrencyTotals,
+    RunSummary,
+    discard_run,
+    list_runs,
+    run_bills,
+    run_failures,
+    run_summary,
+    start_run,
+)
 
 RESOURCES: tuple[()] = ()
 
@@ -34,15 +48,28 @@ __all__ = [
     "RESOURCES",
     "SETTLED",
     "AccountCharges",
+    "AccountSource",
     "ChargeFailure",
     "ChargeLine",
+    "ChargeSource",
+    "CurrencyTotals",
     "OpenBill",
+    "RunSummary",
     "accounts_in_cycle",
     "apply_payment",
+    "approve_run",
+    "charge_postings",
     "compute_charges",
+    "discard_run",
     "find_bill",
+    "list_runs",
+    "next_bill_numbers",
     "open_bills",
     "open_bills_for",
     "reopen",
     "router",
+    "run_bills",
+    "run_failures",
+    "run_summary",
+    "start_run",
 ]

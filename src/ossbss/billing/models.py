@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +25,18 @@ _PK = BigInteger().with_variant(Integer, "sqlite")
 
 class BillRun(Base):
     __tablename__ = "billing_bill_run"
+    __table_args__ = (
+        # One run per cycle and period that is not discarded: a second start finds the first.
+        Index(
+            "uq_billing_bill_run_cycle_period",
+            "cycle_id",
+            "period_start",
+            "period_end",
+            unique=True,
+            sqlite_where=text("state <> 'discarded'"),
+            postgresql_where=text("state <> 'discarded'"),
+        ),
+    )
 
     pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(64), unique=True)
