@@ -4,7 +4,9 @@ its number and its ledger charge; a failure is terminatedWithError with the reas
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -73,3 +75,42 @@ def test_unknown_account_or_bad_period_is_refused(client: TestClient) -> None:
     )
     assert future.status_code == 400
     assert future.json()["message"].startswith("billingPeriod")
+
+
+def _wait_for(client: TestClient, run_id: str, state: str) -> dict[str, Any]:
+    for _ in range(600):  # the run goes on in a background thread
+        document: dict[str, Any] = client.get(f"{API}/billRun/{run_id}").json()
+        if document["state"] == state:
+            return document
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} never reached {state}: {document}")
+
+
+def test_bill_run_started_compared_and_approved_over_http(
+    client: TestClient, platform: Platform, clock: FixedClock
+) -> None:
+    world = build(client)
+    order = place(client, platform, order_body(world, add_item(world, downloadSpeed=300)))
+    assert order["state"] == "completed", order
+    clock.set(datetime(2026, 2, 3, tzinfo=UTC))
+    started = client.post(f"{API}/billRun", json={"billCycle": {"id": "default"}})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["id"]
+    draft = _wait_for(client, run_id, "draft")
+    assert draft["billingPeriod"]["startDateTime"].startswith("2026-01-01")
+    [bill] = client.get(f"{API}/customerBill", params={"billRun.id": run_id}).json()
+    assert bill["state"] == "new"
+    assert "billDocument" not in bill
+    [comparison] = client.get(f"{API}/billRun/{run_id}/comparison").json()
+    assert comparison["previousCustomerBill"] is None
+    assert {line["reason"] for line in comparison["lines"]} == {"new product"}
+    approved = client.post(f"{API}/billRun/{run_id}/approve")
+    assert approved.status_code == 202, approved.text
+    _wait_for(client, run_id, "issued")
+    issued = client.get(f"{API}/customerBill/{bill['id']}").json()
+    assert issued["state"] == "sent"
+    assert issued["billNo"].startswith("INV-2026-")
+    again = client.post(
+        f"{API}/billRun", json={"billCycle": {"id": "default"}, "period": "2026-13"}
+    )
+    assert again.status_code == 400

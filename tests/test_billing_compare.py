@@ -17,7 +17,7 @@ MID_FEBRUARY = (datetime(2026, 2, 15, tzinfo=UTC), FEBRUARY[1])
 
 def _reasons(platform: Platform, previous: list[Line], current: list[Line]) -> dict[str, str]:
     with platform.database.unit_of_work() as session:
-        bill(session, account_id="A", lines=previous, bill_no="INV-2026-000001")
+        bill(session, account_id="A", lines=previous, bill_no="TEST-1")
         run_id = run(session, period=FEBRUARY)
         bill(session, account_id="A", lines=current, period=FEBRUARY, run_id=run_id, state="new")
     with platform.database.unit_of_work() as session:

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from ossbss import bootstrap, iam, usage
 from ossbss.billing import cli as billing_cli
+from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
@@ -59,7 +60,9 @@ usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
-app.add_typer(billing_cli.build_app(_platform), name="billing")
+billing_app = billing_cli.build_app(_platform)
+billing_cli_credit.register(billing_app, _platform)  # credit, adjust, compare
+app.add_typer(billing_app, name="billing")
 
 
 def _fail(exc: DomainError) -> None:

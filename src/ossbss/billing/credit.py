@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ossbss.billing.bills import ISSUED, PARTIALLY_PAID, SETTLED
-from ossbss.billing.issue_minimal import issue_now
+from ossbss.billing.issue_off_cycle import issue_now
 from ossbss.billing.models import Bill, BillLine
 from ossbss.events.billing import BillSettled
 from ossbss.kernel import publish

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ossbss import account, usage
 from ossbss.billing.adjustments import mark_adjustments_billed, pending_adjustments
 from ossbss.billing.charges import AccountCharges, ChargeFailure, compute_charges
-from ossbss.billing.issue_minimal import issue_now
+from ossbss.billing.issue_off_cycle import issue_now
 from ossbss.billing.models import Bill, BillLine, BillOnDemand
 from ossbss.billing.tmf_views import notify, render_on_demand
 from ossbss.kernel.errors import DomainError, InvalidInput, NotFound
