@@ -10,10 +10,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ossbss import account
 from ossbss.billing.models import Bill, BillLine, BillRun
+from ossbss.bootstrap import Platform
 
 JANUARY = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
 FEBRUARY = (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
@@ -134,3 +137,27 @@ def bill(
         )
     session.flush()
     return bill_id
+
+
+# --- seeds for the schemathesis conformance test ------------------------------------------
+
+
+def seed_customer_bill(_client: TestClient, platform: Platform) -> str:
+    with platform.database.unit_of_work() as session:
+        return bill(session, account_id="A", lines=[Line("f", "recurring", 3000)], bill_no="S-1")
+
+
+def seed_bill_line(client: TestClient, platform: Platform) -> str:
+    bill_id = seed_customer_bill(client, platform)
+    with platform.database.unit_of_work() as session:
+        return str(session.scalars(select(BillLine.id).where(BillLine.bill_id == bill_id)).one())
+
+
+def seed_on_demand(client: TestClient, _platform: Platform) -> str:
+    from tmf_cases import ACCOUNT, _billing_account, create
+
+    account_id = create(client, f"{ACCOUNT}/billingAccount", _billing_account(client, 0))["id"]
+    body = {"billingAccount": {"id": account_id}}
+    return str(
+        create(client, "/tmf-api/customerBillManagement/v4/customerBillOnDemand", body)["id"]
+    )

@@ -64,7 +64,8 @@ def test_nothing_to_bill_ends_in_error_with_the_reason(client: TestClient) -> No
 
 def test_unknown_account_or_bad_period_is_refused(client: TestClient) -> None:
     unknown = client.post(f"{API}/customerBillOnDemand", json={"billingAccount": {"id": "nope"}})
-    assert unknown.status_code == 404
+    assert unknown.status_code == 400
+    assert unknown.json()["message"].startswith("billingAccount.id")
     account_id = create(client, f"{ACCOUNT}/billingAccount", _billing_account(client, 0))["id"]
     future = client.post(
         f"{API}/customerBillOnDemand",

@@ -44,6 +44,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from billing_rows import seed_bill_line, seed_customer_bill, seed_on_demand
 from conftest import ADMIN_KEY
 from ossbss import bootstrap
 from ossbss.app import create_app
@@ -58,6 +59,7 @@ SPECS = {
     "account": "TMF666-Account-v4.0.0.swagger.json",
     "usage": "TMF635-Usage-v4.0.0.swagger.json",
     "balance": "TMF654-PrepayBalance-v4.0.0.swagger.json",
+    "bill": "TMF678-CustomerBill-v4.0.0.swagger.json",
 }
 # What docs/api.md lists as not implemented (they answer 404), and the listener endpoints,
 # which a client implements, not us.
@@ -73,6 +75,12 @@ CHECKS = [
     response_headers_conformance,
     negative_data_rejection,
 ]
+# TMF678 resources are made by bill runs, not POSTed: seeded as rows (tests/billing_rows.py).
+BILLING_SEEDS = {
+    "customerBill": seed_customer_bill,
+    "appliedCustomerBillingRate": seed_bill_line,
+    "customerBillOnDemand": seed_on_demand,
+}
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 CASE_BY_NAME = {case.name: case for case in CASES}
 
@@ -111,10 +119,13 @@ class Served:
     """The app under test, and the resources created in it for this test."""
 
     client: TestClient
+    platform: bootstrap.Platform
     seeded: dict[str, str | None] = field(default_factory=dict)
 
     def seed(self, resource: str) -> str | None:
         """The id of one valid instance of ``resource`` (None for the hub), made on first use."""
+        if resource not in self.seeded and resource in BILLING_SEEDS:
+            self.seeded[resource] = BILLING_SEEDS[resource](self.client, self.platform)
         if resource not in self.seeded:
             case = CASE_BY_NAME.get(resource)
             made = create(self.client, case.path, case.body(self.client, 0)) if case else None
@@ -127,7 +138,7 @@ def served(platform: bootstrap.Platform) -> Iterator[Served]:
     """An admin client that answers a crash with the 500 response instead of raising it."""
     app = create_app(platform=platform, run_dispatcher=False)
     with TestClient(app, raise_server_exceptions=False, headers=AUTH) as client:
-        yield Served(client)
+        yield Served(client, platform)
 
 
 def _id_is_generated_invalid(case: schemathesis.Case) -> bool:

@@ -134,6 +134,14 @@ def _credit_from_body(session: Session, bill_id: str, payload: Any, now: Any) ->
     return render_bill(note, _lines_of(session, note.id))
 
 
+def _valid(payload: Any, definition: str) -> Any:
+    """The body as the TMF678 spec allows it (types, enums), or 400 naming the field."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("Invalid body", detail="the request body must be a JSON object")
+    CUSTOMER_BILL_API.spec.validate(definition, payload, partial=definition.endswith("_Update"))
+    return payload
+
+
 def _lines_of(session: Session, bill_id: str) -> list[BillLine]:
     return list(session.scalars(select(BillLine).where(BillLine.bill_id == bill_id)))
 
@@ -221,7 +229,9 @@ def router(edge: Edge) -> APIRouter:
         document = await edge.write(
             request,
             WRITE_ROLES,
-            lambda s, now: bills_tmf.patch_bill(s, bill_id=id, patch=changes, now=now),
+            lambda s, now: bills_tmf.patch_bill(
+                s, bill_id=id, patch=_valid(changes, "CustomerBill_Update"), now=now
+            ),
         )
         return json_response(_absolute(document, edge.base_url(request), None))
 
@@ -295,7 +305,9 @@ def router(edge: Edge) -> APIRouter:
         document = await edge.write(
             request,
             WRITE_ROLES,
-            lambda s, now: on_demand.request_bill(s, payload=payload, now=now),
+            lambda s, now: on_demand.request_bill(
+                s, payload=_valid(payload, "CustomerBillOnDemand_Create"), now=now
+            ),
         )
         rendered = _absolute(document, edge.base_url(request), None)
         return json_response(rendered, 201, {"Location": rendered["href"]})

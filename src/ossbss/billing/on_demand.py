@@ -61,7 +61,12 @@ def request_bill(session: Session, *, payload: Any, now: datetime) -> dict[str, 
     if not isinstance(reference, dict) or not isinstance(reference.get("id"), str):
         raise InvalidInput("Missing billingAccount", field="billingAccount.id")
     account_id = reference["id"]
-    account.get_billing_account(session, account_id=account_id)  # NotFound -> 404
+    try:
+        account.get_billing_account(session, account_id=account_id)
+    except NotFound:  # a reference in a body that leads nowhere is bad input (TMF678: no 404)
+        raise InvalidInput(
+            "Unknown billing account", field="billingAccount.id", detail=account_id
+        ) from None
     for name in ("name", "description"):
         if name in payload and not isinstance(payload[name], str):
             raise InvalidInput("Invalid type", field=name, detail="must be string")
