@@ -48,6 +48,7 @@ def add_months(instant: datetime, months: int) -> datetime:
     return instant.replace(year=year, month=month_index + 1, day=day)
 
 
+@lru_cache(maxsize=256)
 def next_period(period: Period) -> Period:
     """The bill period after ``period``: as many months (or as long) again."""
     assert period.end is not None
