@@ -117,6 +117,7 @@ class _CatalogTerms:
         self._session = session
         self._offerings: dict[str, catalog.OfferingTerms | None] = {}
         self._timings: dict[str, str] = {}
+        self._discounts: dict[tuple[str, str], list[Discount]] = {}
 
     def offering(self, offering_id: str | None) -> catalog.OfferingTerms | None:
         if offering_id is None:
@@ -128,6 +129,16 @@ class _CatalogTerms:
                 found = None
             self._offerings[offering_id] = found
         return self._offerings[offering_id]
+
+    def discounts(
+        self, offering: catalog.OfferingTerms | None, currency: str, exponent: int
+    ) -> list[Discount]:
+        if offering is None:
+            return []
+        key = (offering.offering_id, currency)
+        if key not in self._discounts:
+            self._discounts[key] = _discounts(offering, currency, exponent)
+        return self._discounts[key]
 
     def timing(self, price_id: str | None) -> str:
         """A recurring price's billingTiming (our TMF620 extension), read from the catalog
@@ -171,7 +182,9 @@ def _account_lines(
             (r.name for r in product_rows if r.valid_from == activated_at and r.name), name
         )
         drafts += recurring.one_time_drafts(segments, period, activated_at, name_then)
-        drafts += recurring.discount_drafts(drafts, _discounts(offering, currency, exponent))
+        discounts = catalog_terms.discounts(offering, currency, exponent)
+        if discounts:
+            drafts += recurring.discount_drafts(drafts, discounts)
         categories = offering.categories if offering else ()
         for draft in drafts:
             lines.append(
@@ -311,8 +324,7 @@ def _usage_lines(
         offering_id = next((i.offering_id for i in items if i.offering_id), None)
         offering = catalog_terms.offering(offering_id)
         name = names.get(str(product_id)) or (offering.name if offering else "") or str(product_id)
-        fine = sum(Fraction(i.amount, 10**i.scale) for i in items) * 10**exponent
-        amount = proration.round_minor(fine)
+        amount = _usage_minor(items, exponent)
         records = sum(i.records for i in items)
         quantity = usage_lines.quantity(
             kind,
@@ -339,3 +351,12 @@ def _usage_lines(
             )
         )
     return lines
+
+
+def _usage_minor(items: Sequence[usage.BillableUsage], exponent: int) -> int:
+    """The summed fine amounts in minor units, rounded half-even once."""
+    scale = max(item.scale for item in items)
+    fine: int = sum(item.amount * 10 ** (scale - item.scale) for item in items)
+    if scale >= exponent:
+        return proration.divide_half_even(fine, 10 ** (scale - exponent))
+    return int(fine * 10 ** (exponent - scale))

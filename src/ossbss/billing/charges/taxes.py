@@ -7,8 +7,10 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
+
+from ossbss.billing.charges.proration import divide_half_even
 
 ANY_CATEGORY = "*"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "tax_rates.toml"
@@ -62,4 +64,10 @@ def _percent(country: str, category: str, value: object) -> Decimal:
 
 def tax_minor(amount_minor: int, percent: Decimal) -> int:
     """Tax on one line, half-even to the minor unit (a credit line has a negative tax)."""
-    return round(Fraction(amount_minor) * Fraction(percent) / 100)
+    numerator, denominator = _ratio(percent)
+    return divide_half_even(amount_minor * numerator, denominator * 100)
+
+
+@lru_cache(maxsize=256)
+def _ratio(percent: Decimal) -> tuple[int, int]:
+    return percent.as_integer_ratio()
