@@ -2,6 +2,12 @@
 only door."""
 
 from ossbss.billing import models as _models  # noqa: F401 - registers the tables
+from ossbss.billing.adjustments import (
+    PendingAdjustment,
+    add_adjustment,
+    mark_adjustments_billed,
+    pending_adjustments,
+)
 from ossbss.billing.api import router
 from ossbss.billing.bills import (
     DRAFT,
@@ -23,6 +29,8 @@ from ossbss.billing.charges import (
     accounts_in_cycle,
     compute_charges,
 )
+from ossbss.billing.compare import AccountComparison, LineDifference, compare_run
+from ossbss.billing.credit import credit_note
 from ossbss.billing.issue import approve_run, charge_postings
 from ossbss.billing.numbering import next_bill_numbers
 from ossbss.billing.run import (
@@ -48,24 +56,32 @@ __all__ = [
     "RESOURCES",
     "SETTLED",
     "AccountCharges",
+    "AccountComparison",
     "AccountSource",
     "ChargeFailure",
     "ChargeLine",
     "ChargeSource",
     "CurrencyTotals",
+    "LineDifference",
     "OpenBill",
+    "PendingAdjustment",
     "RunSummary",
     "accounts_in_cycle",
+    "add_adjustment",
     "apply_payment",
     "approve_run",
     "charge_postings",
+    "compare_run",
     "compute_charges",
+    "credit_note",
     "discard_run",
     "find_bill",
     "list_runs",
+    "mark_adjustments_billed",
     "next_bill_numbers",
     "open_bills",
     "open_bills_for",
+    "pending_adjustments",
     "reopen",
     "router",
     "run_bills",
