@@ -13,6 +13,7 @@ from billing_rows import FEBRUARY, JANUARY, Line, bill, run
 from conftest import key_for
 from ossbss.billing.models import RunFailure
 from ossbss.bootstrap import Platform
+from test_hub import Listener
 from tmf_cases import ACCOUNT, _billing_account, create
 
 API = "/tmf-api/customerBillManagement/v4"
@@ -247,3 +248,26 @@ def test_bill_run_view_and_comparison(
     }
     assert client.get(f"{API}/billRun/nope").status_code == 404
     assert JANUARY[0] < FEBRUARY[0]
+
+
+def test_hub_hears_of_a_dispute_and_a_credit_note(
+    client: TestClient, platform: Platform, bills: dict[str, str]
+) -> None:
+    listener = Listener()
+    try:
+        hub = client.post(f"{API}/hub", json={"callback": listener.url})
+        assert hub.status_code == 201
+        _patch(client, bills["a_jan"], {"state": "onHold"})
+        client.post(
+            f"{API}/customerBill/{bills['a_jan']}/creditNote",
+            json={"amount": {"unit": "EUR", "value": 1}, "reason": "dispute settled"},
+        )
+        platform.dispatcher.run_pending()
+        assert sorted(listener.types()) == [
+            "CustomerBillCreateEvent",
+            "CustomerBillStateChangeEvent",
+        ]
+        changed = next(e for e in listener.events if "StateChange" in e["eventType"])
+        assert changed["event"]["customerBill"]["state"] == "onHold"
+    finally:
+        listener.close()
