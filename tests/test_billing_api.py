@@ -271,3 +271,19 @@ def test_hub_hears_of_a_dispute_and_a_credit_note(
         assert changed["event"]["customerBill"]["state"] == "onHold"
     finally:
         listener.close()
+
+
+def test_a_disputed_bill_credited_in_full_is_settled_when_released(
+    client: TestClient, bills: dict[str, str]
+) -> None:
+    _patch(client, bills["a_jan"], {"state": "onHold"})
+    credited = client.post(
+        f"{API}/customerBill/{bills['a_jan']}/creditNote",
+        json={"amount": {"unit": "EUR", "value": 61.36}, "reason": "dispute upheld"},
+    )
+    assert credited.status_code == 201, credited.text
+    held = client.get(f"{API}/customerBill/{bills['a_jan']}").json()
+    assert held["state"] == "onHold"
+    assert held["remainingAmount"]["value"] == 0
+    released = _patch(client, bills["a_jan"], {"state": "sent"})
+    assert released.json()["state"] == "settled"

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from ossbss.billing.bills import DRAFT, ISSUED, PARTIALLY_PAID, SETTLED
 from ossbss.billing.models import Bill, BillLine
 from ossbss.billing.tmf_views import notify, render_bill, render_line
+from ossbss.events.billing import BillSettled
+from ossbss.kernel import publish
 from ossbss.kernel.errors import Conflict, InvalidInput, InvalidStateTransition, NotFound
 from ossbss.kernel.time import parse_datetime
 
@@ -225,6 +227,11 @@ def patch_bill(session: Session, *, bill_id: str, patch: Any, now: datetime) -> 
         return current
     bill.state = state
     bill.updated_at = now
+    if state == SETTLED:  # released after a credit note took what remained
+        event = BillSettled(
+            bill_id=bill.id, billing_account_id=bill.billing_account_id, occurred_at=now
+        )
+        publish(session, event, now=now)
     document = render_bill(bill, lines)
     notify(session, resource="customerBill", change="StateChange", document=document, now=now)
     return document
