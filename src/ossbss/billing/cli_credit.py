@@ -13,6 +13,7 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import or_, select
 
 from ossbss.billing.adjustments import add_adjustment
 from ossbss.billing.compare import AccountComparison, compare_run, comparison_document
@@ -65,8 +66,6 @@ def register(app: typer.Typer, platform: Opener) -> None:
         reason: Annotated[str, typer.Option(help="printed on the credit note")],
     ) -> None:
         """Issue a credit note on an issued bill."""
-        from sqlalchemy import or_, select
-
         with platform() as opened:
             try:
                 with opened.database.unit_of_work() as session:
