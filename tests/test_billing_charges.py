@@ -10,11 +10,23 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
-from ordering_world import CATALOG, LAUNCHED, PRODUCTS, SERVICES, World, build, order_body, place
-from ossbss import billing, bootstrap, charging, usage
+from ordering_world import (
+    CATALOG,
+    LAUNCHED,
+    ORDERS,
+    PRODUCTS,
+    SERVICES,
+    World,
+    build,
+    order_body,
+    place,
+)
+from ossbss import billing, bootstrap, charging, product_inventory, usage
 from ossbss.billing import AccountCharges, ChargeFailure
 from ossbss.kernel import FixedClock, Period
+from ossbss.product_inventory.models import ChargePeriod
 from ossbss.tmf import characteristic_values
 from tmf_cases import create
 
@@ -205,6 +217,9 @@ def test_a_month_of_changes_is_charged_to_the_cent(
             now=clock.now(),
         )
     assert marked == 1
+    (record,) = client.get("/tmf-api/usageManagement/v4/usage").json()
+    assert record["status"] == "billed"
+    assert record["ratedProductUsage"][0]["isBilled"] is True
 
     clock.set(day(2, 10))
     _change(client, platform, world, product_id, action="delete")
@@ -299,3 +314,38 @@ def test_a_price_in_arrears_charges_the_period_as_it_happened(
     assert january.lines[1].description == (
         "Welcome 10% on Fibre 300, 11 Jan\u20131 Feb 2026 (21 of 31 days)"
     )
+
+
+def test_a_plan_change_to_an_unknown_offering_is_refused(
+    client: TestClient, platform: bootstrap.Platform, world: World
+) -> None:
+    product_id = _order(client, platform, world)
+    body = order_body(
+        world,
+        {
+            "id": "1",
+            "action": "modify",
+            "product": {"id": product_id},
+            "productOffering": {"id": "no-such-offering"},
+        },
+    )
+    response = client.post(ORDERS, json=body)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("productOrderItem[0].productOffering.id")
+
+
+def test_products_from_before_the_timeline_get_an_open_row(
+    client: TestClient, platform: bootstrap.Platform, clock: FixedClock, world: World
+) -> None:
+    clock.set(day(1, 5))
+    product_id = _order(client, platform, world)
+    with platform.database.unit_of_work() as session:
+        session.execute(delete(ChargePeriod))
+    clock.set(day(2, 1))
+    with platform.database.unit_of_work() as session:
+        assert product_inventory.seed_charge_periods(session, now=clock.now()) == 1
+        assert product_inventory.seed_charge_periods(session, now=clock.now()) == 0
+        (row,) = product_inventory.charge_periods(
+            session, account_ids=[world.account_id], period=JANUARY
+        )
+    assert (row.product_id, row.status, row.valid_from) == (product_id, "active", day(1, 5))

@@ -150,7 +150,7 @@ def test_recurring_price_defaults_its_period(client: TestClient) -> None:
             {"priceType": "oneTime", "price": EUR, "recurringChargePeriodType": "month"},
             "recurringChargePeriodType",
         ),
-        ({"priceType": "discount", "price": EUR}, "priceType"),
+        ({"priceType": "rebate", "price": EUR}, "priceType"),
         ({"priceType": "oneTime"}, "price"),
         ({"priceType": "usage", "price": EUR}, "unitOfMeasure"),
         ({"priceType": "oneTime", "price": EUR, "tier": []}, "tier"),

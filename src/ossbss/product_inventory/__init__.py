@@ -4,7 +4,7 @@ from ossbss.product_inventory.api import router
 from ossbss.product_inventory.domain import ABORTED, LIFECYCLE, STATUSES
 from ossbss.product_inventory.resources import PRODUCT, PRODUCT_INVENTORY_API, RESOURCES
 from ossbss.product_inventory.service import create_product, get_product, update_product
-from ossbss.product_inventory.timeline import ChargePeriod, charge_periods
+from ossbss.product_inventory.timeline import ChargePeriod, charge_periods, seed_charge_periods
 
 __all__ = [
     "ABORTED",
@@ -18,5 +18,6 @@ __all__ = [
     "create_product",
     "get_product",
     "router",
+    "seed_charge_periods",
     "update_product",
 ]

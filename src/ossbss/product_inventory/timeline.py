@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ossbss.kernel.time import Period
+from ossbss.kernel.time import Period, parse_datetime
 from ossbss.product_inventory import domain
 from ossbss.product_inventory.models import ChargePeriod as Row
+from ossbss.product_inventory.models import Product
 from ossbss.tmf import Document
 
 ACTIVE = "active"
@@ -77,6 +78,13 @@ def record_updated(session: Session, *, old: Document, new: Document, now: datet
 def _open(
     session: Session, document: Document, *, activated_at: datetime | None, now: datetime
 ) -> None:
+    _open_at(session, document, activated_at=activated_at, since=now)
+    session.flush()
+
+
+def _open_at(
+    session: Session, document: Document, *, activated_at: datetime | None, since: datetime
+) -> None:
     session.add(
         Row(
             product_id=str(document["id"]),
@@ -86,11 +94,10 @@ def _open(
             status=str(document.get("status")),
             prices=list(document.get("productPrice") or []),
             activated_at=activated_at,
-            valid_from=now,
+            valid_from=since,
             valid_to=None,
         )
     )
-    session.flush()
 
 
 def charge_periods(
@@ -133,3 +140,25 @@ def charge_periods(
             )
     found.sort(key=lambda p: (p.product_id, p.valid_from))
     return found
+
+
+def seed_charge_periods(session: Session, *, now: datetime) -> int:
+    """One open row for each product that has none (products from before the timeline):
+    from its startDate (else ``now``), its first activation taken as that date when it is or
+    was active. For a migration or ``ossbss`` maintenance; returns the rows added."""
+    known = select(Row.product_id).distinct()
+    added = 0
+    for product_id, body in session.execute(
+        select(Product.id, Product.body).where(Product.id.not_in(known))
+    ):
+        document = {**body, "id": product_id}
+        started = document.get("startDate")
+        since = parse_datetime(str(started)) if started else now
+        status = str(document.get("status"))
+        was_active = status in ("active", "suspended", "pendingTerminate")
+        if status in ("terminated", "cancelled", domain.ABORTED):
+            continue  # nothing left to charge
+        _open_at(session, document, activated_at=since if was_active else None, since=since)
+        added += 1
+    session.flush()
+    return added

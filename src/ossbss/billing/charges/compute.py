@@ -117,6 +117,7 @@ class _CatalogTerms:
         self._session = session
         self._offerings: dict[str, catalog.OfferingTerms | None] = {}
         self._timings: dict[str, str] = {}
+        self._discounts: dict[tuple[str, str], list[Discount]] = {}
 
     def offering(self, offering_id: str | None) -> catalog.OfferingTerms | None:
         if offering_id is None:
@@ -128,6 +129,16 @@ class _CatalogTerms:
                 found = None
             self._offerings[offering_id] = found
         return self._offerings[offering_id]
+
+    def discounts(
+        self, offering: catalog.OfferingTerms | None, currency: str, exponent: int
+    ) -> list[Discount]:
+        if offering is None:
+            return []
+        key = (offering.offering_id, currency)
+        if key not in self._discounts:
+            self._discounts[key] = _discounts(offering, currency, exponent)
+        return self._discounts[key]
 
     def timing(self, price_id: str | None) -> str:
         """A recurring price's billingTiming (our TMF620 extension), read from the catalog
@@ -171,16 +182,29 @@ def _account_lines(
             (r.name for r in product_rows if r.valid_from == activated_at and r.name), name
         )
         drafts += recurring.one_time_drafts(segments, period, activated_at, name_then)
-        drafts += recurring.discount_drafts(drafts, _discounts(offering, currency, exponent))
-        categories = offering.categories if offering else ()
+        drafts += _discount_drafts(drafts, catalog_terms, currency, exponent)
         for draft in drafts:
-            lines.append(
-                _line(draft, product_id, name, last.offering_id, country, categories, table)
-            )
+            offering_id = draft.offering_id or last.offering_id
+            then = catalog_terms.offering(offering_id)
+            categories = then.categories if then else ()
+            lines.append(_line(draft, product_id, name, offering_id, country, categories, table))
     lines.extend(
         _usage_lines(summed_usage, period, currency, exponent, country, names, table, catalog_terms)
     )
     return lines
+
+
+def _discount_drafts(
+    drafts: list[Draft], catalog_terms: _CatalogTerms, currency: str, exponent: int
+) -> list[Draft]:
+    """Each line's discounts are those of the offering the product was at the line's time."""
+    found: list[Draft] = []
+    for offering_id in dict.fromkeys(d.offering_id for d in drafts):
+        discounts = catalog_terms.discounts(catalog_terms.offering(offering_id), currency, exponent)
+        if discounts:
+            own = [d for d in drafts if d.offering_id == offering_id]
+            found += recurring.discount_drafts(own, discounts)
+    return found
 
 
 def _segment(
@@ -223,6 +247,7 @@ def _price(
         amount_minor=proration.to_minor(money["value"], exponent),
         period_type=_PERIOD_TYPES.get(period_type, period_type),
         timing=terms.timing(price_id) if price_type == RECURRING else recurring.IN_ADVANCE,
+        offering_id=row.offering_id,
     )
 
 
@@ -311,8 +336,7 @@ def _usage_lines(
         offering_id = next((i.offering_id for i in items if i.offering_id), None)
         offering = catalog_terms.offering(offering_id)
         name = names.get(str(product_id)) or (offering.name if offering else "") or str(product_id)
-        fine = sum(Fraction(i.amount, 10**i.scale) for i in items) * 10**exponent
-        amount = proration.round_minor(fine)
+        amount = _usage_minor(items, exponent)
         records = sum(i.records for i in items)
         quantity = usage_lines.quantity(
             kind,
@@ -339,3 +363,12 @@ def _usage_lines(
             )
         )
     return lines
+
+
+def _usage_minor(items: Sequence[usage.BillableUsage], exponent: int) -> int:
+    """The summed fine amounts in minor units, rounded half-even once."""
+    scale = max(item.scale for item in items)
+    fine: int = sum(item.amount * 10 ** (scale - item.scale) for item in items)
+    if scale >= exponent:
+        return proration.divide_half_even(fine, 10 ** (scale - exponent))
+    return int(fine * 10 ** (exponent - scale))

@@ -10,6 +10,7 @@ import calendar
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from ossbss.kernel.time import Period
 
@@ -47,6 +48,7 @@ def add_months(instant: datetime, months: int) -> datetime:
     return instant.replace(year=year, month=month_index + 1, day=day)
 
 
+@lru_cache(maxsize=256)
 def next_period(period: Period) -> Period:
     """The bill period after ``period``: as many months (or as long) again."""
     assert period.end is not None
@@ -56,6 +58,7 @@ def next_period(period: Period) -> Period:
     return Period(period.end, period.end + (period.end - period.start))
 
 
+@lru_cache(maxsize=1024)
 def price_periods(period: Period, period_type: str | None, length: int = 1) -> Fraction:
     """How many of a price's charge periods (``length`` months, days...) ``period`` is."""
     months = whole_months(period)
@@ -68,20 +71,34 @@ def price_periods(period: Period, period_type: str | None, length: int = 1) -> F
     return Fraction(total, unit * length)
 
 
-def to_minor(value: Decimal | str | int, exponent: int) -> Fraction:
+@lru_cache(maxsize=4096)
+def to_minor(value: Decimal | str | int | float, exponent: int) -> Fraction:
     """An amount in major units (29.99) as exact minor units (2999)."""
     minor: Fraction = Fraction(Decimal(str(value))) * 10**exponent
     return minor
 
 
-def round_minor(value: Fraction) -> int:
-    """Half-even to a whole minor unit (Python rounds a Fraction half to even)."""
-    return round(value)
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half to even, in integers (no Fraction on hot paths)."""
+    if denominator < 0:
+        numerator, denominator = -numerator, -denominator
+    quotient, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and quotient % 2 == 1):
+        quotient += 1
+    return quotient
+
+
+def round_minor(value: Fraction | int) -> int:
+    """Half-even to a whole minor unit."""
+    if isinstance(value, int):
+        return value
+    return divide_half_even(value.numerator, value.denominator)
 
 
 def prorate(full_minor: Fraction, active: int, total: int) -> int:
     """The share of a full-period charge for ``active`` of ``total`` seconds, rounded once."""
-    return round_minor(full_minor * Fraction(active, total))
+    return divide_half_even(full_minor.numerator * active, full_minor.denominator * total)
 
 
 def day_count(secs: int) -> str:
@@ -92,6 +109,7 @@ def day_count(secs: int) -> str:
     return f"{Decimal(days.numerator) / Decimal(days.denominator):.1f}"
 
 
+@lru_cache(maxsize=4096)
 def date_range(start: datetime, end: datetime) -> str:
     """ "12 Jan-1 Feb 2026" with an en dash (the end is exclusive, as the period is)."""
     if start.year == end.year:

@@ -7,8 +7,10 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
+
+from ossbss.billing.charges.proration import divide_half_even
 
 ANY_CATEGORY = "*"
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "tax_rates.toml"
@@ -18,11 +20,15 @@ class MissingTaxRate(LookupError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: rates are cached per table
 class TaxTable:
     rates: Mapping[str, Mapping[str, Decimal]]  # country -> category -> percent
 
     def rate(self, country: str, categories: Sequence[str]) -> tuple[str, Decimal]:
+        return self._rate(country, tuple(categories))
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - tables live for the process (one per rates file)
+    def _rate(self, country: str, categories: tuple[str, ...]) -> tuple[str, Decimal]:
         """(category, percent) of the first of ``categories`` the country has a rate for,
         else its "*" rate; MissingTaxRate naming both otherwise."""
         by_category = self.rates.get(country.upper(), {})
@@ -62,4 +68,10 @@ def _percent(country: str, category: str, value: object) -> Decimal:
 
 def tax_minor(amount_minor: int, percent: Decimal) -> int:
     """Tax on one line, half-even to the minor unit (a credit line has a negative tax)."""
-    return round(Fraction(amount_minor) * Fraction(percent) / 100)
+    numerator, denominator = _ratio(percent)
+    return divide_half_even(amount_minor * numerator, denominator * 100)
+
+
+@lru_cache(maxsize=256)
+def _ratio(percent: Decimal) -> tuple[int, int]:
+    return percent.as_integer_ratio()
