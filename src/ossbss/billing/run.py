@@ -187,18 +187,18 @@ def run_summary(session: Session, *, run_id: str) -> RunSummary:
     query = (
         select(
             Bill.currency,
-            Bill.state == DRAFT_BILL,
+            Bill.state,
             func.count(),
             func.sum(Bill.amount_excl_tax_minor),
             func.sum(Bill.tax_minor),
             func.sum(Bill.amount_incl_tax_minor),
         )
         .where(Bill.bill_run_id == run_id)
-        .group_by(Bill.currency, Bill.state == DRAFT_BILL)
+        .group_by(Bill.currency, Bill.state)
     )
-    for currency, is_draft, count, excl, tax, incl in session.execute(query):
+    for currency, state, count, excl, tax, incl in session.execute(query):
         bills += int(count)
-        issued += 0 if is_draft else int(count)
+        issued += 0 if state == DRAFT_BILL else int(count)
         before = totals.get(currency, CurrencyTotals(0, 0, 0, 0))
         totals[currency] = CurrencyTotals(
             before.bills + int(count),

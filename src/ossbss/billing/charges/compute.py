@@ -182,18 +182,29 @@ def _account_lines(
             (r.name for r in product_rows if r.valid_from == activated_at and r.name), name
         )
         drafts += recurring.one_time_drafts(segments, period, activated_at, name_then)
-        discounts = catalog_terms.discounts(offering, currency, exponent)
-        if discounts:
-            drafts += recurring.discount_drafts(drafts, discounts)
-        categories = offering.categories if offering else ()
+        drafts += _discount_drafts(drafts, catalog_terms, currency, exponent)
         for draft in drafts:
-            lines.append(
-                _line(draft, product_id, name, last.offering_id, country, categories, table)
-            )
+            offering_id = draft.offering_id or last.offering_id
+            then = catalog_terms.offering(offering_id)
+            categories = then.categories if then else ()
+            lines.append(_line(draft, product_id, name, offering_id, country, categories, table))
     lines.extend(
         _usage_lines(summed_usage, period, currency, exponent, country, names, table, catalog_terms)
     )
     return lines
+
+
+def _discount_drafts(
+    drafts: list[Draft], catalog_terms: _CatalogTerms, currency: str, exponent: int
+) -> list[Draft]:
+    """Each line's discounts are those of the offering the product was at the line's time."""
+    found: list[Draft] = []
+    for offering_id in dict.fromkeys(d.offering_id for d in drafts):
+        discounts = catalog_terms.discounts(catalog_terms.offering(offering_id), currency, exponent)
+        if discounts:
+            own = [d for d in drafts if d.offering_id == offering_id]
+            found += recurring.discount_drafts(own, discounts)
+    return found
 
 
 def _segment(
@@ -236,6 +247,7 @@ def _price(
         amount_minor=proration.to_minor(money["value"], exponent),
         period_type=_PERIOD_TYPES.get(period_type, period_type),
         timing=terms.timing(price_id) if price_type == RECURRING else recurring.IN_ADVANCE,
+        offering_id=row.offering_id,
     )
 
 

@@ -36,6 +36,7 @@ class Price:
     amount_minor: Fraction  # per charge period (recurring) or once (oneTime)
     period_type: str | None = "month"
     timing: str = IN_ADVANCE
+    offering_id: str | None = None  # the offering the product was when it had this price
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class Draft:
     end: datetime
     amount_minor: int
     share: Fraction = Fraction(0)
+    offering_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,7 @@ def recurring_drafts(segments: Sequence[Segment], period: Period) -> list[Draft]
                     end=piece.end,
                     amount_minor=p.prorate(full, part, total),
                     share=p.price_periods(period, piece.price.period_type) * Fraction(part, total),
+                    offering_id=piece.price.offering_id,
                 )
             )
     drafts.extend(_advance(segments, period))
@@ -143,6 +146,7 @@ def _correction(price: Price, stretch: list[_Piece], period: Period) -> list[Dra
             end=period.end,
             amount_minor=amount,
             share=p.price_periods(period, price.period_type) * Fraction(active - total, total),
+            offering_id=price.offering_id,
         )
     ]
 
@@ -162,6 +166,7 @@ def _advance(segments: Sequence[Segment], period: Period) -> list[Draft]:
             end=ahead.end,
             amount_minor=p.round_minor(full_charge(price, ahead)),
             share=p.price_periods(ahead, price.period_type),
+            offering_id=price.offering_id,
         )
         for price in at_end.prices
         if price.price_type == RECURRING and price.timing == IN_ADVANCE
@@ -231,6 +236,7 @@ def one_time_drafts(
             start=activated_at,
             end=activated_at,
             amount_minor=p.round_minor(price.amount_minor),
+            offering_id=price.offering_id,
         )
         for price in segment.prices
         if price.price_type == ONE_TIME
@@ -255,6 +261,7 @@ def discount_drafts(drafts: Sequence[Draft], discounts: Sequence[Discount]) -> l
                         start=draft.start,
                         end=draft.end,
                         amount_minor=-off,
+                        offering_id=draft.offering_id,
                     )
                 )
     return result

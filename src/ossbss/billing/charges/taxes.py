@@ -20,11 +20,15 @@ class MissingTaxRate(LookupError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: rates are cached per table
 class TaxTable:
     rates: Mapping[str, Mapping[str, Decimal]]  # country -> category -> percent
 
     def rate(self, country: str, categories: Sequence[str]) -> tuple[str, Decimal]:
+        return self._rate(country, tuple(categories))
+
+    @lru_cache(maxsize=1024)  # noqa: B019 - tables live for the process (one per rates file)
+    def _rate(self, country: str, categories: tuple[str, ...]) -> tuple[str, Decimal]:
         """(category, percent) of the first of ``categories`` the country has a rate for,
         else its "*" rate; MissingTaxRate naming both otherwise."""
         by_category = self.rates.get(country.upper(), {})

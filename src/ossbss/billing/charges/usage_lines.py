@@ -3,8 +3,9 @@ summed fine amounts rounded half-even once."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from fractions import Fraction
+
+from ossbss.billing.charges.proration import divide_half_even
 
 GIB = 1024**3
 MIB = 1024**2
@@ -24,8 +25,11 @@ def quantity(kind: str, *, duration_seconds: int, bytes_total: int, events: int)
 
 
 def _one_decimal(value: Fraction) -> str:
-    text = f"{Decimal(value.numerator) / Decimal(value.denominator):.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    """To one decimal, half-even, without a trailing ".0" (integers only: no Decimal here)."""
+    tenths = divide_half_even(value.numerator * 10, value.denominator)
+    whole, tenth = divmod(abs(tenths), 10)
+    sign = "-" if tenths < 0 else ""
+    return f"{sign}{whole}" if tenth == 0 else f"{sign}{whole}.{tenth}"
 
 
 KIND_NAMES = {"data": "Data", "voice": "Calls", "sms": "SMS"}
