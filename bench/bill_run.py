@@ -22,6 +22,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -82,11 +83,20 @@ def floor(database: Database) -> float:
     return time.perf_counter() - started
 
 
+def _no_marking(session: Any, **_: Any) -> int:
+    return 0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--records", type=int, default=10_000_000)
     parser.add_argument("--chunk-size", type=int, default=billing.run.CHUNK_SIZE)
+    parser.add_argument(
+        "--skip-usage-marking",
+        action="store_true",
+        help="diagnostic: approve without marking the usage billed (what that UPDATE costs)",
+    )
     parser.add_argument(
         "--database-url", help="a throwaway database (default: a temporary SQLite file)"
     )
@@ -115,7 +125,11 @@ def main() -> None:
             )
             draft_seconds = time.perf_counter() - started
             issued = billing.approve_run(
-                database, run_id=run_id, clock=clock, chunk_size=args.chunk_size
+                database,
+                run_id=run_id,
+                clock=clock,
+                chunk_size=args.chunk_size,
+                mark_billed=_no_marking if args.skip_usage_marking else None,
             )
             seconds = time.perf_counter() - started
         finally:
@@ -124,6 +138,8 @@ def main() -> None:
     totals = issued.totals["EUR"]
     assert drafted.bills == issued.bills_issued == args.accounts, issued
     assert totals.amount_excl_tax_minor == expected, (totals, expected)
+    if args.skip_usage_marking:
+        print("DIAGNOSTIC: usage not marked billed (not a valid bill run figure)")
     print(
         f"bill run: {seconds:.1f} s (draft {draft_seconds:.1f} s, approve "
         f"{seconds - draft_seconds:.1f} s), {args.accounts / seconds:,.0f} accounts/s, "

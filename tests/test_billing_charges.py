@@ -22,12 +22,14 @@ from ordering_world import (
     build,
     order_body,
     place,
+    settle,
 )
 from ossbss import billing, bootstrap, charging, product_inventory, usage
 from ossbss.billing import AccountCharges, ChargeFailure
 from ossbss.kernel import FixedClock, Period
 from ossbss.product_inventory.models import ChargePeriod
 from ossbss.tmf import characteristic_values
+from test_hub import Listener
 from tmf_cases import create
 
 JANUARY = Period(datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC))
@@ -349,3 +351,32 @@ def test_products_from_before_the_timeline_get_an_open_row(
             session, account_ids=[world.account_id], period=JANUARY
         )
     assert (row.product_id, row.status, row.valid_from) == (product_id, "active", day(1, 5))
+
+
+def test_billed_usage_is_announced_to_tmf635_listeners(
+    client: TestClient, platform: bootstrap.Platform, clock: FixedClock, world: World
+) -> None:
+    clock.set(day(1, 5))
+    product_id = _order(client, platform, world)
+    clock.set(day(1, 17))
+    _use_and_rate(platform, _username(client, product_id), 10, JANUARY)
+    settle(platform)
+    listener = Listener()
+    try:
+        hub = "/tmf-api/usageManagement/v4/hub"
+        assert client.post(hub, json={"callback": listener.url}).status_code == 201
+        clock.set(day(2, 1))
+        with platform.database.unit_of_work() as session:
+            marked = usage.mark_billed_through(
+                session,
+                account_ids=[world.account_id],
+                before=JANUARY.end,
+                rated_by=clock.now(),
+                now=clock.now(),
+            )
+        settle(platform)
+        events = [e for e in listener.events if e["eventType"] == "UsageStateChangeEvent"]
+    finally:
+        listener.close()
+    assert marked == 1
+    assert [e["event"]["usage"]["status"] for e in events] == ["billed"]

@@ -321,3 +321,46 @@ def test_charge_postings_balance_and_leave_out_zero_legs() -> None:
         ("REVENUE", -1000),
     ]
     assert billing.charge_postings("a", excl=0, tax=0, incl=0) == ()
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_the_cli_runs_approves_and_lists_runs_and_failures(
+    platform: bootstrap.Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ossbss.cli import app
+
+    with platform.database.engine.begin() as connection:
+        synthetic.generate(connection, accounts=3, records=30)
+        connection.exec_driver_sql(
+            "UPDATE account_billing_account SET currency = 'USD' WHERE id = 'acct-0000001'"
+        )
+    monkeypatch.setenv("OSSBSS_DATABASE_URL", platform.database.url)
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+
+    ran = runner.invoke(
+        app, ["billing", "run", "--cycle", "default", "--as-of", "2026-02-03", "--approve"]
+    )
+
+    assert ran.exit_code == 0, ran.output
+    assert "(default, 2026-01-01..2026-02-01): issued" in ran.output
+    assert "accounts 3: billed 2 (issued 2), nothing to bill 0, failed 1" in ran.output
+    assert "EUR: 2 bills, excl. tax EUR 60.24, tax EUR 12.04, total EUR 72.28" in ran.output
+    assert "failed acct-0000001: product prod-0000001: price" in ran.output
+    runs = runner.invoke(app, ["billing", "runs"])
+    assert "issued" in runs.output
+    with platform.database.unit_of_work(write=False) as session:
+        run_id = session.scalars(select(BillRun.id)).one()
+    failures = runner.invoke(app, ["billing", "failures", run_id])
+    assert "acct-0000001\tproduct prod-0000001: price" in failures.output
+    assert "1 failed" in failures.output
+    again = runner.invoke(app, ["billing", "run", "--cycle", "default", "--period", "2026-01"])
+    assert f"bill run {run_id}" in again.output  # the same run, already issued
+    assert _count(platform, select(func.count()).select_from(Bill)) == 2
+    unknown = runner.invoke(app, ["billing", "approve", "no-such-run"])
+    assert unknown.exit_code == 2
+    assert "Bill run not found" in unknown.output

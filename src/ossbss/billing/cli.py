@@ -246,7 +246,7 @@ def build_app(platform: Callable[[], AbstractContextManager[PlatformLike]]) -> t
         except DomainError as exc:
             fail(exc)
         for account_id, reason in failures:
-            console.print(f"{account_id}\t{reason}", highlight=False)
+            typer.echo(f"{account_id}\t{reason}")  # tab-separated: for scripts
         console.print(f"{len(failures)} failed")
 
     return app

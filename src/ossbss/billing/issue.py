@@ -115,12 +115,15 @@ def approve_run(
             run.updated_at = clock.now()
     if progress:
         progress(total - left, total)
+    after_pk = 0  # drafts are issued in pk order: the next chunk starts past the last one
     while True:
         with database.unit_of_work() as session:
             run = get_run(session, run_id=run_id, lock=True)
             if run.state != APPROVING:
                 break
-            issued = _issue_chunk(session, run, chunk_size, clock.now(), payment_terms_days, marker)
+            issued, after_pk = _issue_chunk(
+                session, run, after_pk, chunk_size, clock.now(), payment_terms_days, marker
+            )
             if not issued:
                 run.state = ISSUED_RUN
                 run.issued_at = run.updated_at = clock.now()
@@ -135,11 +138,12 @@ def approve_run(
 def _issue_chunk(
     session: Session,
     run: BillRun,
+    after_pk: int,
     chunk_size: int,
     now: datetime,
     default_terms: int,
     mark_billed: UsageMarker,
-) -> int:
+) -> tuple[int, int]:
     rows = session.execute(
         select(
             Bill.pk,
@@ -150,13 +154,13 @@ def _issue_chunk(
             Bill.tax_minor,
             Bill.amount_incl_tax_minor,
         )
-        .where(Bill.bill_run_id == run.id, Bill.state == DRAFT_BILL)
+        .where(Bill.bill_run_id == run.id, Bill.state == DRAFT_BILL, Bill.pk > after_pk)
         .order_by(Bill.pk)
         .limit(chunk_size)
     )
     drafts = [_Draft(*row) for row in rows]
     if not drafts:
-        return 0
+        return 0, after_pk
     numbers = next_bill_numbers(session, count=len(drafts), issued_at=now)
     account_ids = sorted({draft.billing_account_id for draft in drafts})
     terms = account.billing_terms(session, account_ids=account_ids)
@@ -216,4 +220,4 @@ def _issue_chunk(
     )
     publish_many(session, events, now=now)
     run.updated_at = now
-    return len(drafts)
+    return len(drafts), drafts[-1].pk

@@ -210,9 +210,8 @@ def _complete_item(
             {**current, **domain.characteristics(item.get("product") or {})}
         )
         offering = item.get("productOffering") or {}
-        if offering.get("id") and offering["id"] != (product.get("productOffering") or {}).get(
-            "id"
-        ):
+        current_offering = (product.get("productOffering") or {}).get("id")
+        if offering.get("id") and offering["id"] != current_offering:
             # A plan change: the product is the new offering, at its prices, from now on.
             changes["productOffering"] = {"id": offering["id"], "name": offering.get("name")}
             changes["name"] = offering.get("name") or product.get("name")

@@ -12,10 +12,11 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from ossbss.kernel.db import after_commit
-from ossbss.tmf import PAGES
+from ossbss.tmf import PAGES, has_subscribers
 from ossbss.usage import bulk, domain
+from ossbss.usage.ingest import notify_hub
 from ossbss.usage.models import UsageRecord as R
-from ossbss.usage.resources import USAGE
+from ossbss.usage.resources import USAGE, USAGE_API
 
 _IN_CHUNK = 900  # below SQLite's bound-parameter limit
 BILLABLE = (domain.RATED, domain.RERATED)
@@ -116,8 +117,11 @@ def mark_billed_through(
         "AND started_at < :before AND rated_at <= :rated_by"
     ).bindparams(bindparam("ids", expanding=True))
     marked = 0
+    listening = has_subscribers(session, api=USAGE_API.name)
     for start in range(0, len(account_ids), _IN_CHUNK):
         chunk = list(account_ids[start : start + _IN_CHUNK])
+        # Hub listeners get a StateChange per record, as with mark_billed (ids read only then).
+        ids = _billable_ids(session, chunk, before, rated_by) if listening else []
         result = session.execute(
             statement,
             {
@@ -128,5 +132,19 @@ def mark_billed_through(
             },
         )
         marked += int(getattr(result, "rowcount", 0) or 0)
+        if ids:
+            notify_hub(session, ids, "StateChange", now)
     after_commit(session, lambda: PAGES.forget(USAGE.name))
     return marked
+
+
+def _billable_ids(
+    session: Session, account_ids: list[str], before: datetime, rated_by: datetime
+) -> list[str]:
+    query = select(R.id).where(
+        R.billing_account_id.in_(account_ids),
+        (R.status + "").in_(BILLABLE),
+        R.started_at < before,
+        R.rated_at <= rated_by,
+    )
+    return list(session.scalars(query))
