@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ossbss import bootstrap, iam, usage
+from ossbss import bootstrap, iam, payment, usage
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
@@ -58,6 +58,7 @@ usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
+app.add_typer(payment.dunning_cli(_platform), name="dunning")
 
 
 def _fail(exc: DomainError) -> None:
@@ -156,6 +157,7 @@ def serve(
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
+    dunning = _dunning_schedule(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -165,6 +167,29 @@ def serve(
             collector.stop()
         if pickup is not None:
             pickup.stop()
+        if dunning is not None:
+            dunning.stop()
+
+
+def _dunning_schedule(platform: bootstrap.Platform) -> payment.DunningSchedule | None:
+    """The daily dunning run on a thread of its own, if OSSBSS_DUNNING_ENABLED."""
+    settings = platform.settings
+    if not settings.dunning_enabled:
+        return None
+    schedule = payment.DunningSchedule(
+        platform.database,
+        platform.clock,
+        payment.policy_for(settings),
+        interval=settings.dunning_interval_seconds,
+        on_report=lambda report: log.info(
+            "dunning: %d step(s), %d case(s) closed, %d failure(s)",
+            len(report.steps),
+            report.cases_closed,
+            len(report.failures),
+        ),
+    ).start()
+    console.print(f"dunning runs every {settings.dunning_interval_seconds:g}s", highlight=False)
+    return schedule
 
 
 def _cdr_pickup(platform: bootstrap.Platform) -> usage.CdrPickup | None:
@@ -222,6 +247,7 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     platform.start()
     pickup = _cdr_pickup(platform)
+    dunning = _dunning_schedule(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -231,6 +257,8 @@ def worker() -> None:
     finally:
         if pickup is not None:
             pickup.stop()
+        if dunning is not None:
+            dunning.stop()
         platform.close()
 
 

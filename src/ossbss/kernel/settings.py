@@ -71,4 +71,9 @@ class Settings(BaseSettings):
     charging_rating_groups: str = ""
     charging_low_balance_minor: int = 500
     charging_validity_seconds: int = 3600
+    # Dunning: the policy TOML (empty: the default shipped in ossbss/payment), and the daily
+    # run inside `serve` (or `worker`) when enabled, every interval.
+    dunning_policy: Path | None = None
+    dunning_enabled: bool = False
+    dunning_interval_seconds: float = 86400.0
     log_level: str = "INFO"

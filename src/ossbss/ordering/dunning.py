@@ -1,0 +1,142 @@
+"""Collections acts on products through ordering: on DunningActionRequested, a TMF622
+product order suspends, resumes or terminates the billing account's products, placed through
+the same creation path (and validation) as an order from the API, so provisioning carries it
+to the network (RADIUS walled garden, reject) exactly as a manual one. What ordering did is
+written back on the dunning case's audit trail.
+
+Replays are harmless: products already in the target state are not ordered again, nor are
+products with an order still in flight."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ossbss import payment, product_inventory
+from ossbss.events.payment import DunningActionRequested
+from ossbss.kernel import Clock, HandlerRegistry
+from ossbss.kernel.errors import DomainError
+from ossbss.ordering import domain
+from ossbss.ordering.resources import PRODUCT_ORDER
+from ossbss.tmf import Document, create_resource, list_resources, parse_list_query
+
+log = logging.getLogger(__name__)
+# The product statuses each action applies to (others are already where it would take them).
+APPLIES_TO: dict[str, tuple[str, ...]] = {
+    "suspend": ("active",),
+    "resume": ("suspended",),
+    "terminate": ("active", "suspended"),
+}
+IN_FLIGHT = sorted(set(domain.ORDER_LIFECYCLE) - domain.FINAL)
+AUTHOR = "ossbss dunning"
+
+
+def subscribe_dunning(registry: HandlerRegistry, clock: Clock) -> None:
+    def on_requested(session: Session, event: DunningActionRequested) -> None:
+        act_on_dunning(session, event=event, now=clock.now())
+
+    registry.subscribe(DunningActionRequested, on_requested, name="ordering.dunning")
+
+
+def act_on_dunning(session: Session, *, event: DunningActionRequested, now: datetime) -> list[str]:
+    """Place the orders a dunning action asks for; returns their ids."""
+    products = product_inventory.products_of_account(
+        session, billing_account_id=event.billing_account_id, statuses=APPLIES_TO[event.action]
+    )
+    busy = [p["id"] for p in products if _in_flight(session, p["id"])]
+    by_customer: dict[str, list[Document]] = defaultdict(list)
+    for product in products:
+        if product["id"] not in busy:
+            by_customer[_customer_id(product) or ""].append(product)
+    placed: list[str] = []
+    problems = [f"{len(busy)} product(s) skipped: an order is in flight"] if busy else []
+    for customer_id, group in sorted(by_customer.items()):
+        try:
+            with session.begin_nested():
+                order = create_resource(
+                    session,
+                    resource=PRODUCT_ORDER,
+                    payload=_order(event, customer_id, group),
+                    now=now,
+                )
+            placed.append(order["id"])
+        except DomainError as exc:
+            log.warning("dunning %s of account %s: %s", event.action, event.billing_account_id, exc)
+            problems.append(f"order refused: {exc.message}")
+    _report(session, event, placed, problems, now)
+    return placed
+
+
+def _order(event: DunningActionRequested, customer_id: str, products: list[Document]) -> Document:
+    text = f"Dunning step {event.step}: {event.action} ({event.reason})"
+    return {
+        "description": text,
+        "category": "dunning",
+        "note": [{"author": AUTHOR, "text": text}],
+        "relatedParty": [{"id": customer_id, "role": "customer", "@referredType": "Customer"}],
+        "billingAccount": {"id": event.billing_account_id, "@referredType": "BillingAccount"},
+        "productOrderItem": [
+            _item(str(index), event.action, product["id"])
+            for index, product in enumerate(products, start=1)
+        ],
+    }
+
+
+def _item(item_id: str, action: str, product_id: str) -> dict[str, Any]:
+    """The item a person would send: a modify to status suspended (a suspension) or active
+    (a resumption), or a delete (a termination)."""
+    if action == "terminate":
+        return {"id": item_id, "action": "delete", "product": {"id": product_id}}
+    status = "suspended" if action == "suspend" else "active"
+    return {"id": item_id, "action": "modify", "product": {"id": product_id, "status": status}}
+
+
+def _customer_id(product: Document) -> str | None:
+    for ref in product.get("relatedParty") or []:
+        if str(ref.get("role", "")).lower() == "customer":
+            return str(ref.get("id"))
+    return None
+
+
+def _in_flight(session: Session, product_id: str) -> bool:
+    query = parse_list_query(
+        [
+            ("productOrderItem.product.id", product_id),
+            ("state", ",".join(IN_FLIGHT)),
+            ("fields", "id"),
+            ("limit", "1"),
+        ]
+    )
+    return list_resources(session, resource=PRODUCT_ORDER, query=query).total > 0
+
+
+def _report(
+    session: Session,
+    event: DunningActionRequested,
+    placed: list[str],
+    problems: list[str],
+    now: datetime,
+) -> None:
+    if placed:
+        outcome = "ordered"
+        detail = "product order " + ", ".join(placed)
+    elif problems:
+        outcome = "failed"
+        detail = ""
+    else:
+        outcome = "nothing to do"
+        detail = f"no product of the account is {' or '.join(APPLIES_TO[event.action])}"
+    detail = "; ".join([part for part in (detail, *problems) if part])
+    payment.record_dunning_outcome(
+        session,
+        billing_account_id=event.billing_account_id,
+        step=event.step,
+        action=event.action,
+        outcome=outcome,
+        detail=detail,
+        now=now,
+    )
