@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ossbss import payment, product_inventory
@@ -21,8 +22,9 @@ from ossbss.events.payment import DunningActionRequested
 from ossbss.kernel import Clock, HandlerRegistry
 from ossbss.kernel.errors import DomainError
 from ossbss.ordering import domain
+from ossbss.ordering.models import ProductOrder
 from ossbss.ordering.resources import PRODUCT_ORDER
-from ossbss.tmf import Document, create_resource, list_resources, parse_list_query
+from ossbss.tmf import Document, RefIndex, create_resource
 
 log = logging.getLogger(__name__)
 # The product statuses each action applies to (others are already where it would take them).
@@ -103,15 +105,17 @@ def _customer_id(product: Document) -> str | None:
 
 
 def _in_flight(session: Session, product_id: str) -> bool:
-    query = parse_list_query(
-        [
-            ("productOrderItem.product.id", product_id),
-            ("state", ",".join(IN_FLIGHT)),
-            ("fields", "id"),
-            ("limit", "1"),
-        ]
+    """Some order not yet final names the product (read here, not through the TMF list:
+    its cached totals may lag behind this very transaction)."""
+    orders_naming = select(RefIndex.resource_pk).where(
+        RefIndex.resource == PRODUCT_ORDER.name,
+        RefIndex.path == "productOrderItem.product.id",
+        RefIndex.value == product_id,
     )
-    return list_resources(session, resource=PRODUCT_ORDER, query=query).total > 0
+    query = select(ProductOrder.pk).where(
+        ProductOrder.pk.in_(orders_naming), ProductOrder.state.in_(IN_FLIGHT)
+    )
+    return session.execute(query.limit(1)).first() is not None
 
 
 def _report(
