@@ -29,6 +29,8 @@ from ossbss.events.payment import DunningActionRequested, DunningNoticeDue
 from ossbss.kernel import OutboxMessage
 from ossbss.ordering.dunning import act_on_dunning
 from ossbss.provisioning.drivers.fake import FakeDriver
+from ossbss.tmf import hub
+from test_hub import Listener
 from tmf_cases import create
 
 
@@ -314,3 +316,48 @@ def test_a_policy_override_through_the_setting(
     assert policy.classes["x"].exempt
     assert payment.policy_for(Settings(dunning_policy=None)).classes == POLICY.classes
     assert DUE.tzinfo is not None
+
+
+def test_hub_subscribers_of_the_payment_api_hear_of_cases(
+    client: TestClient, platform: bootstrap.Platform, world: World, fake: FakeDriver
+) -> None:
+    listener = Listener()
+    try:
+        with platform.database.unit_of_work() as session:
+            hub.register(
+                session,
+                api="paymentManagement",
+                payload={"callback": listener.url},
+                base_url="http://testserver",
+                now=platform.clock.now(),
+            )
+        active_product(client, platform, world)
+        bill_id = issue_bill(platform, world.account_id)
+        dun(platform, day(7))
+        dun(platform, day(21))
+        pay(platform, world.account_id, bill_id, 3600)
+    finally:
+        listener.close()
+    kinds = [event["eventType"] for event in listener.events]
+    assert kinds[0] == "DunningCaseCreateEvent"
+    assert "DunningCaseStateChangeEvent" in kinds
+    created = listener.events[0]["event"]["dunningCase"]
+    assert created["billingAccount"]["id"] == world.account_id
+    assert created["href"].startswith("http://testserver/tmf-api/paymentManagement/v4/")
+    final = listener.events[-1]["event"]["dunningCase"]
+    assert final["state"] == "closed"
+    assert final["action"][-1]["outcome"] == "ordered"
+
+
+def test_the_daily_schedule_runs_dunning_in_its_own_transaction(
+    client: TestClient, platform: bootstrap.Platform, world: World
+) -> None:
+    issue_bill(platform, world.account_id)
+    platform.clock.set(day(7))  # type: ignore[attr-defined]
+    reports: list[payment.DunningReport] = []
+    schedule = payment.DunningSchedule(
+        platform.database, platform.clock, POLICY, interval=3600, on_report=reports.append
+    ).start()
+    schedule.stop()  # the first run happens at start; stop waits for it
+    assert [s.step for s in reports[0].steps] == ["reminder"]
+    assert _case(client, world.account_id)["stepReached"] == "reminder"

@@ -30,6 +30,8 @@ from ossbss.payment.dunning_policy import (
     Step,
     steps_due,
 )
+from ossbss.payment.dunning_view import API_NAME, get_dunning_case
+from ossbss.tmf import ResourceChanged
 
 log = logging.getLogger(__name__)
 PAID = "paid"
@@ -151,6 +153,7 @@ def _dun_account(
     if debt.overdue_minor < account_class.minimum_minor(debt.currency):
         report.accounts_below_minimum += 1
         return
+    opened = case is None
     if case is None:
         case = _open_case(session, account_id, account_class, debt, now)
         report.cases_opened += 1
@@ -162,6 +165,7 @@ def _dun_account(
         superseded = step.action in PRODUCT_ACTIONS and step is not last_product_step
         _take(session, case, step, debt, now, superseded=superseded)
         report.steps.append(TakenStep(account_id, case.id, step.name, step.action))
+    _changed(session, case, "Create" if opened else "AttributeValueChange", now)
 
 
 def _open_case(
@@ -288,8 +292,12 @@ def _close(session: Session, case: DunningCase, now: datetime, report: DunningRe
     case.closed_reason = PAID
     case.updated_at = now
     report.cases_closed += 1
-    if not case.suspended or case.action_reached == "terminate":
-        return
+    if case.suspended and case.action_reached != "terminate":
+        _resume(session, case, now, report)
+    _changed(session, case, "StateChange", now)
+
+
+def _resume(session: Session, case: DunningCase, now: datetime, report: DunningReport) -> None:
     message = "Overdue bills paid: services resumed."
     _record(session, case, RESUME_STEP, "resume", None, message, REQUESTED, now, None)
     _notify(session, case, RESUME_STEP, "resume", "email", message, None, now)
@@ -349,7 +357,27 @@ def record_dunning_outcome(
     row.outcome = outcome
     row.outcome_detail = detail[:500]
     row.outcome_at = now
+    case = session.scalars(select(DunningCase).where(DunningCase.id == row.case_id)).one()
+    _changed(session, case, "AttributeValueChange", now)
     return True
+
+
+def _changed(session: Session, case: DunningCase, change: str, now: datetime) -> None:
+    """Tell TMF hub subscribers of the payment API (DunningCaseCreateEvent, ...StateChangeEvent,
+    ...AttributeValueChangeEvent), with the case as the read API shows it."""
+    session.flush()
+    publish(
+        session,
+        ResourceChanged(
+            api=API_NAME,
+            resource="dunningCase",
+            resource_id=case.id,
+            change=change,
+            document=get_dunning_case(session, case_id=case.id),
+            occurred_at=now,
+        ),
+        now=now,
+    )
 
 
 def subscribe_dunning(registry: HandlerRegistry, clock: Clock) -> None:

@@ -14,7 +14,9 @@ from ossbss.kernel.money import Money
 from ossbss.kernel.time import format_datetime
 from ossbss.payment.dunning_models import DunningAction, DunningCase
 
-BASE_PATH = "/tmf-api/paymentManagement/v4"
+# The TMF676 API's name: hub subscribers of paymentManagement hear of dunning cases too.
+API_NAME = "paymentManagement"
+BASE_PATH = f"/tmf-api/{API_NAME}/v4"
 CASE_PATH = f"{BASE_PATH}/dunningCase"
 STATES = frozenset({"open", "closed"})
 
