@@ -119,6 +119,8 @@ def build(
     usage.subscribe(registry, clock)
     provisioning.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
+    payment.subscribe(registry, clock)
+    payment.configure(gateway=settings.payment_gateway)
     charging.configure(
         directory=charging.FunctionDirectory(usage.find_subscriber),
         rating_groups=charging.parse_rating_groups(settings.charging_rating_groups),

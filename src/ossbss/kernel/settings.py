@@ -71,4 +71,6 @@ class Settings(BaseSettings):
     charging_rating_groups: str = ""
     charging_low_balance_minor: int = 500
     charging_validity_seconds: int = 3600
+    # The payment gateway (PSP) card and direct-debit payments go through: "fake" for now.
+    payment_gateway: str = "fake"
     log_level: str = "INFO"
