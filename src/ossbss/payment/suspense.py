@@ -61,7 +61,9 @@ def _held(session: Session, item_id: str) -> tuple[SuspenseItem, Payment]:
     if item is None:
         raise NotFound("Suspense item not found", detail=item_id)
     if item.status != HELD:
-        raise Conflict("Suspense item already resolved", detail=f"{item_id} is {item.status}")
+        raise Conflict(
+            "Suspense item already resolved", detail=f"{item_id} is already resolved: {item.status}"
+        )
     payment = session.scalars(
         select(Payment).where(Payment.id == item.payment_id).with_for_update()
     ).one()
