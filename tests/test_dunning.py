@@ -23,7 +23,7 @@ from dunning_world import (
     issue_bill,
     pay,
 )
-from ordering_world import ORDERS, PRODUCTS, World, build
+from ordering_world import ORDERS, PRODUCTS, World, build, settle
 from ossbss import bootstrap, cli, payment
 from ossbss.events.payment import DunningActionRequested, DunningNoticeDue
 from ossbss.kernel import OutboxMessage
@@ -361,3 +361,26 @@ def test_the_daily_schedule_runs_dunning_in_its_own_transaction(
     schedule.stop()  # the first run happens at start; stop waits for it
     assert [s.step for s in reports[0].steps] == ["reminder"]
     assert _case(client, world.account_id)["stepReached"] == "reminder"
+
+
+def test_a_tmf676_payment_resumes_the_suspended_product(
+    client: TestClient, platform: bootstrap.Platform, world: World, fake: FakeDriver
+) -> None:
+    product_id = active_product(client, platform, world)
+    issue_bill(platform, world.account_id)
+    dun(platform, day(21))
+    assert _status(client, product_id) == "suspended"
+    response = client.post(
+        "/tmf-api/paymentManagement/v4/payment",
+        json={
+            "account": {"id": world.account_id},
+            "totalAmount": {"unit": "EUR", "value": 36.0},
+            "paymentMethod": {"@type": "bankTransfer"},
+        },
+    )
+    assert response.status_code == 201, response.text
+    settle(platform)
+    assert _status(client, product_id) == "active"
+    case = _case(client, world.account_id)
+    assert (case["state"], case["closedReason"]) == ("closed", "paid")
+    assert case["action"][-1]["outcome"] == "ordered"

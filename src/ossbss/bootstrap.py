@@ -119,6 +119,8 @@ def build(
     usage.subscribe(registry, clock)
     provisioning.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
+    payment.subscribe(registry, clock)
+    payment.configure(gateway=settings.payment_gateway)
     payment.subscribe_dunning(registry, clock)
     charging.configure(
         directory=charging.FunctionDirectory(usage.find_subscriber),

@@ -20,6 +20,7 @@ from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
+from ossbss.payment import cli as payment_cli
 from ossbss.provisioning.cli import config_app
 from ossbss.usage import accounting_cli
 from ossbss.usage import cli as usage_cli
@@ -58,6 +59,7 @@ usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
+app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
 
 

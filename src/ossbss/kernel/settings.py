@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     charging_rating_groups: str = ""
     charging_low_balance_minor: int = 500
     charging_validity_seconds: int = 3600
+    # The payment gateway (PSP) card and direct-debit payments go through: "fake" for now.
+    payment_gateway: str = "fake"
     # Dunning: the policy TOML (empty: the default shipped in ossbss/payment), and the daily
     # run inside `serve` (or `worker`) when enabled, every interval.
     dunning_policy: Path | None = None
