@@ -23,7 +23,7 @@ from dunning_world import (
     issue_bill,
     pay,
 )
-from ordering_world import ORDERS, PRODUCTS, World, build, settle
+from ordering_world import ORDERS, PRODUCTS, World, build, order_body, place, settle
 from ossbss import bootstrap, cli, payment
 from ossbss.events.payment import DunningActionRequested, DunningNoticeDue
 from ossbss.kernel import OutboxMessage
@@ -384,3 +384,35 @@ def test_a_tmf676_payment_resumes_the_suspended_product(
     case = _case(client, world.account_id)
     assert (case["state"], case["closedReason"]) == ("closed", "paid")
     assert case["action"][-1]["outcome"] == "ordered"
+
+
+def test_payment_resumes_only_what_dunning_suspended(
+    client: TestClient, platform: bootstrap.Platform, world: World, fake: FakeDriver
+) -> None:
+    on_holiday = active_product(client, platform, world)
+    chased = active_product(client, platform, world)
+    item = {"id": "1", "action": "modify", "product": {"id": on_holiday, "status": "suspended"}}
+    assert place(client, platform, order_body(world, item))["state"] == "completed"
+    bill_id = issue_bill(platform, world.account_id)
+    dun(platform, day(21))
+    assert _status(client, chased) == "suspended"
+    pay(platform, world.account_id, bill_id, 3600)
+    assert _status(client, chased) == "active"
+    assert _status(client, on_holiday) == "suspended"  # the customer's own suspension stays
+
+
+def test_an_order_ordering_refuses_is_audited_as_failed(
+    client: TestClient, platform: bootstrap.Platform, world: World, fake: FakeDriver
+) -> None:
+    product_id = active_product(client, platform, world)
+    patched = client.patch(
+        f"/tmf-api/customerManagement/v4/customer/{world.customer_id}", json={"status": "Closed"}
+    )
+    assert patched.status_code == 200, patched.text
+    issue_bill(platform, world.account_id)
+    dun(platform, day(21))
+    assert _status(client, product_id) == "active"
+    suspension = _case(client, world.account_id)["action"][-1]
+    assert suspension["outcome"] == "failed"
+    assert "Customer cannot order" in suspension["outcomeDetail"]
+    _no_dead_events(platform)  # refused once, recorded, not retried forever

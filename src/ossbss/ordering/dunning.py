@@ -49,6 +49,10 @@ def act_on_dunning(session: Session, *, event: DunningActionRequested, now: date
     products = product_inventory.products_of_account(
         session, billing_account_id=event.billing_account_id, statuses=APPLIES_TO[event.action]
     )
+    if event.action == "resume":
+        # Only what dunning suspended: a product the customer asked to suspend stays so.
+        ours = _suspended_by_dunning(session, event.billing_account_id)
+        products = [p for p in products if p["id"] in ours]
     busy = [p["id"] for p in products if _in_flight(session, p["id"])]
     by_customer: dict[str, list[Document]] = defaultdict(list)
     for product in products:
@@ -68,7 +72,7 @@ def act_on_dunning(session: Session, *, event: DunningActionRequested, now: date
             placed.append(order["id"])
         except DomainError as exc:
             log.warning("dunning %s of account %s: %s", event.action, event.billing_account_id, exc)
-            problems.append(f"order refused: {exc.message}")
+            problems.append(f"order refused ({exc.reason}): {exc.message}")
     _report(session, event, placed, problems, now)
     return placed
 
@@ -76,6 +80,7 @@ def act_on_dunning(session: Session, *, event: DunningActionRequested, now: date
 def _order(event: DunningActionRequested, customer_id: str, products: list[Document]) -> Document:
     text = f"Dunning step {event.step}: {event.action} ({event.reason})"
     return {
+        "externalId": external_id(event.action, event.billing_account_id),
         "description": text,
         "category": "dunning",
         "note": [{"author": AUTHOR, "text": text}],
@@ -95,6 +100,29 @@ def _item(item_id: str, action: str, product_id: str) -> dict[str, Any]:
         return {"id": item_id, "action": "delete", "product": {"id": product_id}}
     status = "suspended" if action == "suspend" else "active"
     return {"id": item_id, "action": "modify", "product": {"id": product_id, "status": status}}
+
+
+def external_id(action: str, billing_account_id: str) -> str:
+    """The externalId of dunning's orders: finds them again (what did dunning suspend?)."""
+    return f"dunning-{action}:{billing_account_id}"
+
+
+def _suspended_by_dunning(session: Session, billing_account_id: str) -> set[str]:
+    """Products in the dunning suspension orders of the account since its last resumption."""
+    keys = {external_id(a, billing_account_id): a for a in ("suspend", "resume")}
+    rows = session.execute(
+        select(ProductOrder.external_id, ProductOrder.body)
+        .where(ProductOrder.external_id.in_(list(keys)))
+        .order_by(ProductOrder.pk)
+    ).all()
+    products: set[str] = set()
+    for key, body in rows:
+        if keys[str(key)] == "resume":
+            products.clear()
+        else:
+            items = body.get("productOrderItem") or []
+            products.update(str((item.get("product") or {}).get("id")) for item in items)
+    return products
 
 
 def _customer_id(product: Document) -> str | None:
