@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ossbss import account, billing
@@ -30,8 +29,8 @@ from ossbss.payment.dunning_policy import (
     Step,
     steps_due,
 )
-from ossbss.payment.dunning_view import API_NAME, get_dunning_case
-from ossbss.tmf import ResourceChanged
+from ossbss.payment.dunning_view import API_NAME, case_documents
+from ossbss.tmf import ResourceChanged, has_subscribers
 
 log = logging.getLogger(__name__)
 PAID = "paid"
@@ -104,8 +103,10 @@ def run_dunning(
     session: Session, *, as_of: datetime, policy: DunningPolicy, now: datetime | None = None
 ) -> DunningReport:
     """Take the steps due at ``as_of`` for every account with overdue bills, and close the
-    cases of accounts that owe nothing overdue any more. One account that fails is reported
-    and the others go on (each account in a savepoint). Repeating a run changes nothing."""
+    cases of accounts that owe nothing overdue any more. An account that cannot be dunned
+    (its billing account is gone) is reported and the others go on. Repeating a run changes
+    nothing. The writes are flushed once, at the end: a concurrent run opening the same case
+    fails on the open-case index as a whole, and the next run takes what is left."""
     now = now or as_of
     report = DunningReport(as_of=as_of)
     open_bills = billing.open_bills_for(session, account_ids=None)
@@ -116,19 +117,26 @@ def run_dunning(
         if (debt := overdue_debt(bills, as_of=as_of)) is not None
     }
     report.accounts_overdue = len(debts)
-    for account_id in sorted(debts):
-        try:
-            with session.begin_nested():
+    changed: list[tuple[DunningCase, str]] = []
+    # Nothing read below depends on what this run writes: no flush per account.
+    with session.no_autoflush:
+        for account_id in sorted(debts):
+            try:
                 case = cases.get(account_id)
-                _dun_account(session, account_id, debts[account_id], case, policy, now, report)
-        except (DomainError, IntegrityError) as exc:
-            reason = exc.message if isinstance(exc, DomainError) else "a concurrent run"
-            log.warning("dunning of account %s failed: %s", account_id, reason)
-            report.failures.append((account_id, reason))
-    for account_id, case in sorted(cases.items()):
-        if account_id not in debts:
-            with session.begin_nested():
+                change = _dun_account(
+                    session, account_id, debts[account_id], case, policy, now, report
+                )
+            except DomainError as exc:
+                log.warning("dunning of account %s failed: %s", account_id, exc.message)
+                report.failures.append((account_id, exc.message))
+                continue
+            if change is not None:
+                changed.append(change)
+        for account_id, case in sorted(cases.items()):
+            if account_id not in debts:
                 _close(session, case, now, report)
+                changed.append((case, "StateChange"))
+    _announce(session, changed, now)
     return report
 
 
@@ -140,19 +148,21 @@ def _dun_account(
     policy: DunningPolicy,
     now: datetime,
     report: DunningReport,
-) -> None:
+) -> tuple[DunningCase, str] | None:
+    """The account's steps due, taken; the case and how it changed (None: nothing done).
+    Everything that may fail is read before anything is written."""
     document = account.get_billing_account(session, account_id=account_id)
     account_class = policy.class_for(document)
     if account_class.exempt:
         report.accounts_exempt += 1
-        return
+        return None
     taken = (case.step_reached,) if case is not None and case.step_reached else ()
     due = steps_due(account_class, days_overdue=debt.days_overdue, taken=taken)
     if not due:
-        return
+        return None
     if debt.overdue_minor < account_class.minimum_minor(debt.currency):
         report.accounts_below_minimum += 1
-        return
+        return None
     opened = case is None
     if case is None:
         case = _open_case(session, account_id, account_class, debt, now)
@@ -165,7 +175,7 @@ def _dun_account(
         superseded = step.action in PRODUCT_ACTIONS and step is not last_product_step
         _take(session, case, step, debt, now, superseded=superseded)
         report.steps.append(TakenStep(account_id, case.id, step.name, step.action))
-    _changed(session, case, "Create" if opened else "AttributeValueChange", now)
+    return case, "Create" if opened else "AttributeValueChange"
 
 
 def _open_case(
@@ -182,7 +192,6 @@ def _open_case(
         updated_at=now,
     )
     session.add(case)
-    session.flush()  # the unique open-case index turns a concurrent run away here
     return case
 
 
@@ -294,7 +303,6 @@ def _close(session: Session, case: DunningCase, now: datetime, report: DunningRe
     report.cases_closed += 1
     if case.suspended and case.action_reached != "terminate":
         _resume(session, case, now, report)
-    _changed(session, case, "StateChange", now)
 
 
 def _resume(session: Session, case: DunningCase, now: datetime, report: DunningReport) -> None:
@@ -325,6 +333,7 @@ def settle_account(session: Session, *, billing_account_id: str, now: datetime) 
     if overdue_debt(bills, as_of=now) is not None:
         return False
     _close(session, cases[0], now, DunningReport(as_of=now))
+    _announce(session, [(cases[0], "StateChange")], now)
     return True
 
 
@@ -358,26 +367,31 @@ def record_dunning_outcome(
     row.outcome_detail = detail[:500]
     row.outcome_at = now
     case = session.scalars(select(DunningCase).where(DunningCase.id == row.case_id)).one()
-    _changed(session, case, "AttributeValueChange", now)
+    _announce(session, [(case, "AttributeValueChange")], now)
     return True
 
 
-def _changed(session: Session, case: DunningCase, change: str, now: datetime) -> None:
+def _announce(session: Session, changed: Sequence[tuple[DunningCase, str]], now: datetime) -> None:
     """Tell TMF hub subscribers of the payment API (DunningCaseCreateEvent, ...StateChangeEvent,
-    ...AttributeValueChangeEvent), with the case as the read API shows it."""
+    ...AttributeValueChangeEvent), with each case as the read API shows it. Nothing to build
+    when nobody subscribed."""
+    if not changed or not has_subscribers(session, api=API_NAME):
+        return
     session.flush()
-    publish(
-        session,
-        ResourceChanged(
-            api=API_NAME,
-            resource="dunningCase",
-            resource_id=case.id,
-            change=change,
-            document=get_dunning_case(session, case_id=case.id),
-            occurred_at=now,
-        ),
-        now=now,
-    )
+    documents = case_documents(session, [case for case, _ in changed])
+    for case, change in changed:
+        publish(
+            session,
+            ResourceChanged(
+                api=API_NAME,
+                resource="dunningCase",
+                resource_id=case.id,
+                change=change,
+                document=documents[case.id],
+                occurred_at=now,
+            ),
+            now=now,
+        )
 
 
 def subscribe_dunning(registry: HandlerRegistry, clock: Clock) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ossbss.kernel.db import Base, UTCDateTime
 
@@ -44,6 +44,10 @@ class DunningCase(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_reason: Mapped[str | None] = mapped_column(String(32))  # paid
+    # Declared so one flush writes new cases before their actions (the foreign key's order).
+    actions: Mapped[list[DunningAction]] = relationship(
+        order_by="DunningAction.pk", lazy="raise", viewonly=False
+    )
 
 
 class DunningAction(Base):

@@ -45,6 +45,12 @@ def get_dunning_case(session: Session, *, case_id: str) -> dict[str, Any]:
     return _document(case, _actions(session, [case.id]).get(case.id, []))
 
 
+def case_documents(session: Session, cases: list[DunningCase]) -> dict[str, dict[str, Any]]:
+    """Documents of cases already loaded, their actions read in one query."""
+    actions = _actions(session, [case.id for case in cases])
+    return {case.id: _document(case, actions.get(case.id, [])) for case in cases}
+
+
 def _actions(session: Session, case_ids: list[str]) -> dict[str, list[DunningAction]]:
     grouped: dict[str, list[DunningAction]] = defaultdict(list)
     if not case_ids:
