@@ -416,3 +416,16 @@ def test_an_order_ordering_refuses_is_audited_as_failed(
     assert suspension["outcome"] == "failed"
     assert "Customer cannot order" in suspension["outcomeDetail"]
     _no_dead_events(platform)  # refused once, recorded, not retried forever
+
+
+def test_an_account_that_cannot_be_dunned_is_reported_and_the_run_goes_on(
+    client: TestClient, platform: bootstrap.Platform, world: World
+) -> None:
+    issue_bill(platform, "ghost-account")
+    issue_bill(platform, world.account_id)
+    report = dun(platform, day(7))
+    assert [account_id for account_id, _ in report.failures] == ["ghost-account"]
+    assert "ghost-account" in report.failures[0][1]
+    assert [(s.billing_account_id, s.action) for s in report.steps] == [
+        (world.account_id, "reminder")
+    ]
