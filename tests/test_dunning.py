@@ -5,6 +5,7 @@ audited and readable over the API and the CLI summary."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -429,3 +430,18 @@ def test_an_account_that_cannot_be_dunned_is_reported_and_the_run_goes_on(
     assert [(s.billing_account_id, s.action) for s in report.steps] == [
         (world.account_id, "reminder")
     ]
+
+
+def test_serve_and_worker_start_the_schedule_only_when_enabled(
+    client: TestClient, platform: bootstrap.Platform, world: World
+) -> None:
+    assert cli._dunning_schedule(platform) is None  # off by default
+    issue_bill(platform, world.account_id)
+    platform.clock.set(day(7))  # type: ignore[attr-defined]
+    enabled = platform.settings.model_copy(
+        update={"dunning_enabled": True, "dunning_interval_seconds": 3600.0}
+    )
+    schedule = cli._dunning_schedule(dataclasses.replace(platform, settings=enabled))
+    assert schedule is not None
+    schedule.stop()
+    assert _case(client, world.account_id)["stepReached"] == "reminder"
