@@ -250,3 +250,20 @@ def test_roles(app_client: TestClient, platform: bootstrap.Platform, client: Tes
     assert app_client.post(f"{PAYMENT}/payment", json=body, headers=readonly).status_code == 403
     assert app_client.post(f"{PAYMENT}/payment", json=body, headers=biller).status_code == 201
     assert app_client.get(f"{PAYMENT}/payment", headers=readonly).status_code == 200
+
+
+def test_lists_filter_and_select_fields(client: TestClient, platform: bootstrap.Platform) -> None:
+    acc = billing_account(client)
+    other = billing_account(client)
+    pay(client, acc, 10.0)
+    pay(client, acc, 11.0, paymentMethod={"@type": "Cash"})
+    pay(client, other, 12.0)
+    by_method = client.get(f"{PAYMENT}/payment", params={"paymentMethod": "cash"})
+    assert [p["totalAmount"]["value"] for p in by_method.json()] == [11]
+    page = client.get(
+        f"{PAYMENT}/payment", params={"account.id": acc, "fields": "status", "limit": 1}
+    )
+    assert page.headers["X-Total-Count"] == "2"
+    assert page.headers["X-Result-Count"] == "1"
+    assert set(page.json()[0]) == {"id", "href", "status"}
+    assert client.get(f"{PAYMENT}/payment", params={"limit": "x"}).status_code == 400

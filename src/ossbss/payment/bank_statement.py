@@ -25,7 +25,7 @@ from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.money import Money, UnknownCurrency, check_currency, minor_unit_exponent
 from ossbss.kernel.time import parse_datetime
 from ossbss.payment.gateway import BANK_TRANSFER, PaymentGateway
-from ossbss.payment.models import BankStatementLine
+from ossbss.payment.models import BankStatementLine, table
 from ossbss.payment.service import DONE, HELD, PaymentRequest, record_payments
 
 BILL_NUMBER = re.compile(r"\bINV-[0-9A-Za-z-]+\b")
@@ -202,7 +202,7 @@ def import_lines(
         payment_of[request.external_id] = result.payment_id
     if fresh:
         session.execute(
-            insert(BankStatementLine),
+            insert(table(BankStatementLine)),
             [
                 {
                     "line_hash": line.line_hash,

@@ -60,7 +60,6 @@ def apply_credit(session: Session, *, billing_account_id: str, currency: str, no
         dues = [Due(bill.id, remaining[bill.id]) for bill in bills if remaining[bill.id] > 0]
         parts, left = allocate(payment.unallocated_minor, dues)
         for bill_id, amount in parts:
-            billing.apply_payment(session, bill_id=bill_id, amount_minor=amount, now=now)
             remaining[bill_id] -= amount
             rows.append(
                 {
@@ -72,5 +71,8 @@ def apply_credit(session: Session, *, billing_account_id: str, currency: str, no
             )
         payment.unallocated_minor, payment.updated_at = left, now
     if rows:
+        billing.apply_payments(
+            session, allocations=[(r["bill_id"], r["amount_minor"]) for r in rows], now=now
+        )
         session.execute(insert(Allocation), rows)
     return sum(row["amount_minor"] for row in rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ossbss.kernel.db import Base, JSONDocument, UTCDateTime
@@ -112,3 +112,10 @@ class BankStatementLine(Base):
     payment_id: Mapped[str | None] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(255))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+def table(model: type[Base]) -> Table:
+    """The model's Core table: batch inserts go through Core, without ORM bookkeeping per row."""
+    found = model.__table__
+    assert isinstance(found, Table)
+    return found

@@ -180,8 +180,8 @@ def create_refund(
         owner = session.scalars(
             select(Payment.billing_account_id).where(Payment.id == payment_id)
         ).first()
-        if owner is None:
-            raise NotFound("Payment not found", field="payment.id", detail=payment_id)
+        if owner is None:  # 400, not 404: the spec's POST /refund has no 404
+            raise InvalidInput("Unknown payment", field="payment.id", detail=payment_id)
         if owner != account_id:
             raise InvalidInput(
                 "Payment of another account", field="account.id", detail=f"the payer is {owner}"

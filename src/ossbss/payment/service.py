@@ -24,7 +24,7 @@ from ossbss.kernel.money import Money
 from ossbss.kernel.outbox import publish_many
 from ossbss.payment.domain import Due, allocate
 from ossbss.payment.gateway import COLLECTED, METHODS, PaymentGateway
-from ossbss.payment.models import Allocation, Payment, SuspenseItem
+from ossbss.payment.models import Allocation, Payment, SuspenseItem, table
 
 DONE = "done"
 HELD = "held"
@@ -172,9 +172,9 @@ def record_payments(
     for row in rows:
         row["unallocated_minor"] = unallocated.get(row["id"], 0)
     if rows:
-        session.execute(insert(Payment), rows)
+        session.execute(insert(table(Payment)), rows)
     if held:
-        session.execute(insert(SuspenseItem), held)
+        session.execute(insert(table(SuspenseItem)), held)
     return results
 
 
@@ -212,7 +212,6 @@ def apply_ready(session: Session, *, ready: Sequence[_Ready], now: datetime) -> 
         ]
         parts, left = allocate(payment.amount_minor, dues, preferred=payment.preferred)
         for bill_id, amount in parts:
-            billing.apply_payment(session, bill_id=bill_id, amount_minor=amount, now=now)
             remaining[bill_id] -= amount
             allocations.append(_allocation_row(payment.payment_id, bill_id, amount, now))
         payment.unallocated_minor = left
@@ -231,7 +230,12 @@ def apply_ready(session: Session, *, ready: Sequence[_Ready], now: datetime) -> 
             )
         )
     if allocations:
-        session.execute(insert(Allocation), allocations)
+        billing.apply_payments(
+            session,
+            allocations=[(row["bill_id"], row["amount_minor"]) for row in allocations],
+            now=now,
+        )
+        session.execute(insert(table(Allocation)), allocations)
     account.post_transactions(session, transactions=transactions, now=now)
     publish_many(session, events, now=now)
 
