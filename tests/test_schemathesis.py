@@ -60,7 +60,10 @@ SPECS = {
     "usage": "TMF635-Usage-v4.0.0.swagger.json",
     "balance": "TMF654-PrepayBalance-v4.0.0.swagger.json",
     "bill": "TMF678-CustomerBill-v4.0.0.swagger.json",
+    "payment": "TMF676-Payment-v4.0.0.swagger.json",
 }
+# Where we serve an API whose spec file names another base path (docs/api.md).
+BASE_PATHS = {"payment": "/tmf-api/paymentManagement/v4/"}
 # What docs/api.md lists as not implemented (they answer 404), and the listener endpoints,
 # which a client implements, not us.
 NOT_SERVED = (
@@ -85,10 +88,11 @@ AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 CASE_BY_NAME = {case.name: case for case in CASES}
 
 
-def _schema(filename: str, *, with_body: bool) -> Any:
+def _schema(filename: str, *, with_body: bool, base_path: str | None = None) -> Any:
     """The spec's operations we serve, either those with a request body or the others."""
     text = files("ossbss.tmf").joinpath("specs", filename).read_text(encoding="utf-8")
     raw = json.loads(text)
+    raw["basePath"] = base_path or raw["basePath"]
     for operations in raw["paths"].values():
         for operation in operations.values():
             operation["parameters"] = [
@@ -108,7 +112,7 @@ def _schema(filename: str, *, with_body: bool) -> Any:
 
 
 SCHEMAS = {
-    f"{api}-{part}": _schema(filename, with_body=part == "body")
+    f"{api}-{part}": _schema(filename, with_body=part == "body", base_path=BASE_PATHS.get(api))
     for api, filename in SPECS.items()
     for part in ("body", "params")
 }

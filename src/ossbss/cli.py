@@ -15,13 +15,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ossbss import bootstrap, iam, usage
+from ossbss import bootstrap, iam, payment, usage
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
+from ossbss.payment import cli as payment_cli
 from ossbss.provisioning.cli import config_app
 from ossbss.usage import accounting_cli
 from ossbss.usage import cli as usage_cli
@@ -63,6 +64,8 @@ app.command("rate")(charging_cli.rate_command(_platform))
 billing_app = billing_cli.build_app(_platform)
 billing_cli_credit.register(billing_app, _platform)  # credit, adjust, compare
 app.add_typer(billing_app, name="billing")
+app.add_typer(payment_cli.build_app(_platform), name="payment")
+app.add_typer(payment.dunning_cli(_platform), name="dunning")
 
 
 def _fail(exc: DomainError) -> None:
@@ -161,6 +164,7 @@ def serve(
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
+    dunning = _dunning_schedule(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -170,6 +174,29 @@ def serve(
             collector.stop()
         if pickup is not None:
             pickup.stop()
+        if dunning is not None:
+            dunning.stop()
+
+
+def _dunning_schedule(platform: bootstrap.Platform) -> payment.DunningSchedule | None:
+    """The daily dunning run on a thread of its own, if OSSBSS_DUNNING_ENABLED."""
+    settings = platform.settings
+    if not settings.dunning_enabled:
+        return None
+    schedule = payment.DunningSchedule(
+        platform.database,
+        platform.clock,
+        payment.policy_for(settings),
+        interval=settings.dunning_interval_seconds,
+        on_report=lambda report: log.info(
+            "dunning: %d step(s), %d case(s) closed, %d failure(s)",
+            len(report.steps),
+            report.cases_closed,
+            len(report.failures),
+        ),
+    ).start()
+    console.print(f"dunning runs every {settings.dunning_interval_seconds:g}s", highlight=False)
+    return schedule
 
 
 def _cdr_pickup(platform: bootstrap.Platform) -> usage.CdrPickup | None:
@@ -227,6 +254,7 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     platform.start()
     pickup = _cdr_pickup(platform)
+    dunning = _dunning_schedule(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -236,6 +264,8 @@ def worker() -> None:
     finally:
         if pickup is not None:
             pickup.stop()
+        if dunning is not None:
+            dunning.stop()
         platform.close()
 
 

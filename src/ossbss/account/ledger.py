@@ -8,8 +8,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from ossbss.account.models import LedgerEntry
@@ -129,7 +130,9 @@ def post_transactions(
             for leg in transaction.postings
         )
     if rows:
-        session.execute(insert(LedgerEntry), rows)
+        # Core, not the ORM bulk path: no per-row bookkeeping (a statement import posts
+        # hundreds per batch, a bill run thousands).
+        session.execute(insert(cast(Table, LedgerEntry.__table__)), rows)
     return ids
 
 

@@ -38,3 +38,22 @@ class DunningActionRequested(Event):
     step: str
     reason: str
     occurred_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DunningNoticeDue(Event):
+    """A dunning step wants the customer told (a reminder, or the notice of a suspension,
+    termination or resumption): whoever sends mail, SMS or letters listens."""
+
+    topic = "payment.dunning-notice-due"
+
+    billing_account_id: str
+    case_id: str
+    step: str
+    action: str  # reminder | suspend | terminate | resume
+    channel: str
+    message: str
+    currency: str
+    overdue_minor: int
+    days_overdue: int
+    occurred_at: datetime

@@ -76,4 +76,11 @@ class Settings(BaseSettings):
     # address.
     billing_tax_rates: Path | None = None
     billing_country: str = "FR"
+    # The payment gateway (PSP) card and direct-debit payments go through: "fake" for now.
+    payment_gateway: str = "fake"
+    # Dunning: the policy TOML (empty: the default shipped in ossbss/payment), and the daily
+    # run inside `serve` (or `worker`) when enabled, every interval.
+    dunning_policy: Path | None = None
+    dunning_enabled: bool = False
+    dunning_interval_seconds: float = 86400.0
     log_level: str = "INFO"

@@ -20,6 +20,7 @@ from ossbss.kernel import Clock, HandlerRegistry
 from ossbss.kernel.errors import DomainError
 from ossbss.kernel.time import format_datetime
 from ossbss.ordering import domain
+from ossbss.ordering.dunning import subscribe_dunning
 from ossbss.ordering.resources import CANCEL_PRODUCT_ORDER, PRODUCT_ORDER
 from ossbss.tmf import Document, characteristic_list, get_resource, patch_resource, trusted
 
@@ -51,6 +52,7 @@ def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
     registry.subscribe(ProductOrderAccepted, on_accepted, name="ordering.start")
     registry.subscribe(ServiceOrderFinished, on_finished, name="ordering.service-order-finished")
     registry.subscribe(ProductOrderCancelRequested, on_cancel, name="ordering.cancel")
+    subscribe_dunning(registry, clock)  # collections suspends and resumes through orders
 
 
 def _update(session: Session, order_id: str, changes: dict[str, Any], now: datetime) -> Document:

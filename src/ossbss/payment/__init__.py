@@ -1,8 +1,110 @@
 """payment: TMF676 payments and refunds, gateway drivers, allocation to bills, bank
 statements, aging, dunning and collections. The room's only door."""
 
-from ossbss.payment.api import router
+from ossbss.kernel import Clock, HandlerRegistry
+from ossbss.payment import models as _models  # noqa: F401 - registers the tables
+from ossbss.payment.aging import aging
+from ossbss.payment.api import PAYMENT_API, router
+from ossbss.payment.bank_statement import StatementReport, import_statement
+from ossbss.payment.credit import apply_credit
+from ossbss.payment.credit import subscribe as _subscribe_credit
+from ossbss.payment.domain import BUCKETS, AgingBuckets, aging_bucket, allocate
+from ossbss.payment.gateway import (
+    BANK_TRANSFER,
+    CARD,
+    CASH,
+    DIRECT_DEBIT,
+    METHODS,
+    FakeGateway,
+    GatewayResult,
+    PaymentGateway,
+)
+from ossbss.payment.refunds import refund
+from ossbss.payment.service import PaymentRequest, Recorded, record_payment, record_payments
+from ossbss.payment.suspense import HeldItem, apply_suspense, dismiss_suspense, suspense_items
+from ossbss.payment.wiring import configure, current_gateway
 
 RESOURCES: tuple[()] = ()
 
-__all__ = ["RESOURCES", "router"]
+
+def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
+    """payment's reactions: credit applied to newly issued bills."""
+    _subscribe_credit(registry, clock)
+
+
+__all__ = [
+    "BANK_TRANSFER",
+    "BUCKETS",
+    "CARD",
+    "CASH",
+    "DIRECT_DEBIT",
+    "METHODS",
+    "PAYMENT_API",
+    "RESOURCES",
+    "AgingBuckets",
+    "FakeGateway",
+    "GatewayResult",
+    "HeldItem",
+    "PaymentGateway",
+    "PaymentRequest",
+    "Recorded",
+    "StatementReport",
+    "aging",
+    "aging_bucket",
+    "allocate",
+    "apply_credit",
+    "apply_suspense",
+    "configure",
+    "current_gateway",
+    "dismiss_suspense",
+    "import_statement",
+    "record_payment",
+    "record_payments",
+    "refund",
+    "router",
+    "subscribe",
+    "suspense_items",
+]
+
+# --- dunning and collections (H5) ---
+from ossbss.payment import dunning_models as _dunning_models  # noqa: E402, F401 - tables
+from ossbss.payment.dunning import (  # noqa: E402
+    DunningReport,
+    TakenStep,
+    record_dunning_outcome,
+    run_dunning,
+    settle_account,
+    subscribe_dunning,
+)
+from ossbss.payment.dunning_cli import build_app as dunning_cli  # noqa: E402
+from ossbss.payment.dunning_cli import policy_for  # noqa: E402
+from ossbss.payment.dunning_policy import (  # noqa: E402
+    AccountClass,
+    DunningPolicy,
+    Step,
+    load_policy,
+    parse_policy,
+    steps_due,
+)
+from ossbss.payment.dunning_schedule import DunningSchedule  # noqa: E402
+from ossbss.payment.dunning_view import get_dunning_case, list_dunning_cases  # noqa: E402
+
+__all__ += [
+    "AccountClass",
+    "DunningPolicy",
+    "DunningReport",
+    "DunningSchedule",
+    "Step",
+    "TakenStep",
+    "dunning_cli",
+    "get_dunning_case",
+    "list_dunning_cases",
+    "load_policy",
+    "parse_policy",
+    "policy_for",
+    "record_dunning_outcome",
+    "run_dunning",
+    "settle_account",
+    "steps_due",
+    "subscribe_dunning",
+]

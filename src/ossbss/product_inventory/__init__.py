@@ -1,6 +1,7 @@
 """product_inventory: TMF637 products owned by customers (the installed base)."""
 
 from ossbss.product_inventory.api import router
+from ossbss.product_inventory.by_account import products_of_account
 from ossbss.product_inventory.domain import ABORTED, LIFECYCLE, STATUSES
 from ossbss.product_inventory.resources import PRODUCT, PRODUCT_INVENTORY_API, RESOURCES
 from ossbss.product_inventory.service import create_product, get_product, update_product
@@ -17,6 +18,7 @@ __all__ = [
     "charge_periods",
     "create_product",
     "get_product",
+    "products_of_account",
     "router",
     "seed_charge_periods",
     "update_product",
