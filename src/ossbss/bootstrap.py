@@ -14,12 +14,14 @@ from sqlalchemy import MetaData
 
 from ossbss import (
     account,
+    billing,
     catalog,
     charging,
     iam,
     inventory,
     ordering,
     party,
+    payment,
     product_inventory,
     provisioning,
     usage,
@@ -36,6 +38,8 @@ ROOMS = (
     product_inventory,
     usage,
     charging,
+    billing,
+    payment,
     provisioning,
     ordering,
 )

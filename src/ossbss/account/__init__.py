@@ -2,6 +2,22 @@
 
 from ossbss.account.api import router
 from ossbss.account.domain import BillCycle, billing_period
+from ossbss.account.ledger import (
+    CASH,
+    RECEIVABLE,
+    REFUND_DUE,
+    REVENUE,
+    TAX,
+    WRITE_OFF,
+    LedgerLine,
+    Posting,
+    Transaction,
+    account_balance,
+    account_balances,
+    ledger_entries,
+    post_transaction,
+    post_transactions,
+)
 from ossbss.account.resources import (
     ACCOUNT_API,
     BILLING_ACCOUNT,
@@ -23,10 +39,21 @@ __all__ = [
     "ACCOUNT_API",
     "BILLING_ACCOUNT",
     "BILLING_CYCLE_SPECIFICATION",
+    "CASH",
     "PARTY_ACCOUNT",
+    "RECEIVABLE",
+    "REFUND_DUE",
     "RESOURCES",
+    "REVENUE",
+    "TAX",
+    "WRITE_OFF",
     "BillCycle",
     "BillingTerms",
+    "LedgerLine",
+    "Posting",
+    "Transaction",
+    "account_balance",
+    "account_balances",
     "bill_cycle_for",
     "billing_account_ids_owned_by",
     "billing_account_is_active",
@@ -34,5 +61,8 @@ __all__ = [
     "billing_terms",
     "credit_limit",
     "get_billing_account",
+    "ledger_entries",
+    "post_transaction",
+    "post_transactions",
     "router",
 ]

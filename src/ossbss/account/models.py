@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -91,3 +91,28 @@ class BillingCycleSpecification(DocumentTable, Base):
     frequency: Mapped[str | None] = mapped_column(String(40))
     billing_date_shift: Mapped[int | None] = mapped_column()
     valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LedgerEntry(Base):
+    """One leg of a double-entry transaction (append-only: rows are never updated or deleted).
+
+    An account's balance is the sum of its RECEIVABLE legs, so it can never drift from the
+    money movements that make it up."""
+
+    __tablename__ = "account_ledger_entry"
+    __table_args__ = (
+        Index("ix_account_ledger_entry_account", "billing_account_id", "ledger", "pk"),
+        Index("ix_account_ledger_entry_reference", "reference_type", "reference_id"),
+    )
+
+    pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    transaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # charge, payment, credit, refund, writeOff, ...
+    billing_account_id: Mapped[str] = mapped_column(String(64))
+    ledger: Mapped[str] = mapped_column(String(20))  # RECEIVABLE, REVENUE, TAX, CASH, ...
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # debit positive, credit negative
+    reference_type: Mapped[str] = mapped_column(String(40))
+    reference_id: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(255), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
