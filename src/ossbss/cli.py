@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ossbss import bootstrap, iam, usage
+from ossbss import billing, bootstrap, iam, usage
+from ossbss.billing.documents import cli as documents_cli
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
@@ -58,6 +59,10 @@ usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
+# `ossbss billing`: invoice documents here; the bill-run commands join the same group.
+billing_app = typer.Typer(no_args_is_help=True, help="Bills, bill runs and invoice documents.")
+documents_cli.add_commands(billing_app, _platform)
+app.add_typer(billing_app, name="billing")
 
 
 def _fail(exc: DomainError) -> None:
@@ -156,6 +161,7 @@ def serve(
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
+    documents = _document_renderer(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -165,6 +171,22 @@ def serve(
             collector.stop()
         if pickup is not None:
             pickup.stop()
+        if documents is not None:
+            documents.stop()
+
+
+def _document_renderer(platform: bootstrap.Platform) -> billing.DocumentRenderer | None:
+    """Documents of newly issued bills rendered on a thread of their own (worker processes
+    render), every OSSBSS_BILLING_DOCUMENTS_INTERVAL_SECONDS; 0 turns it off."""
+    settings = platform.settings
+    if settings.billing_documents_interval_seconds <= 0:
+        return None
+    return billing.DocumentRenderer(
+        platform.database,
+        platform.clock,
+        interval=settings.billing_documents_interval_seconds,
+        processes=settings.billing_documents_processes,
+    ).start()
 
 
 def _cdr_pickup(platform: bootstrap.Platform) -> usage.CdrPickup | None:
@@ -222,6 +244,7 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.set())
     platform.start()
     pickup = _cdr_pickup(platform)
+    documents = _document_renderer(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -231,6 +254,8 @@ def worker() -> None:
     finally:
         if pickup is not None:
             pickup.stop()
+        if documents is not None:
+            documents.stop()
         platform.close()
 
 

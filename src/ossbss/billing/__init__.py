@@ -16,6 +16,16 @@ from ossbss.billing.bills import (
     open_bills_for,
     reopen,
 )
+from ossbss.billing.documents import (
+    DocumentRenderer,
+    InvoiceView,
+    Operator,
+    document_href,
+    invoice_view,
+    render_bill_pdf,
+    render_pending,
+)
+from ossbss.billing.documents import configure as configure_documents
 
 RESOURCES: tuple[()] = ()
 
@@ -26,11 +36,19 @@ __all__ = [
     "PARTIALLY_PAID",
     "RESOURCES",
     "SETTLED",
+    "DocumentRenderer",
+    "InvoiceView",
     "OpenBill",
+    "Operator",
     "apply_payment",
+    "configure_documents",
+    "document_href",
     "find_bill",
+    "invoice_view",
     "open_bills",
     "open_bills_for",
+    "render_bill_pdf",
+    "render_pending",
     "reopen",
     "router",
 ]

@@ -70,4 +70,4 @@ def format_period(
         last -= timedelta(days=1)
     if last <= as_day(start):
         return format_day(start, locale)
-    return f"{format_day(start, locale)} – {format_day(last, locale)}"
+    return f"{format_day(start, locale)} \u2013 {format_day(last, locale)}"  # an en dash

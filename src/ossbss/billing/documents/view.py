@@ -12,7 +12,9 @@ from decimal import Decimal
 from ossbss.kernel import Settings
 
 CREDIT_NOTE = "creditNote"
-DRAFT_STATE = "new"
+# Bills whose document is final: numbered on issue, never changed after. Any other state
+# ("new", the draft; "validated") prints with a DRAFT watermark and is never stored.
+ISSUED_STATES = ("sent", "partiallyPaid", "settled", "onHold")
 USAGE = "usage"
 # Lines that belong to no product (an adjustment on the account) are grouped under this title.
 ACCOUNT_GROUP = "Account"
@@ -146,7 +148,7 @@ def build_invoice_view(
     *, operator: Operator, recipient: Recipient, bill: BillFacts, lines: Sequence[LineFacts]
 ) -> InvoiceView:
     ordered = sorted(lines, key=lambda line: line.line_no)
-    draft = bill.state == DRAFT_STATE
+    draft = bill.state not in ISSUED_STATES
     credit_note = bill.kind == CREDIT_NOTE
     # A draft has no number yet: its id is the only reference it can be quoted by.
     reference = bill.bill_no or bill.id
