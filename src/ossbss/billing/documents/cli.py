@@ -90,7 +90,7 @@ def _pdf_command(platform: PlatformFactory) -> Callable[..., None]:
                     opened.database, clock=opened.clock, bill_id=bill, rerender=rerender
                 )
         except DomainError as exc:
-            console.print(f"[red]error:[/red] {exc.message}")
+            console.print(f"[red]error:[/red] {exc.reason}: {exc.message}", highlight=False)
             raise typer.Exit(code=2) from None
         output.write_bytes(content)
         console.print(f"{output} ({len(content):,} bytes)", highlight=False)
