@@ -6,6 +6,7 @@ tables (the bill run writes them the same way)."""
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -282,3 +283,21 @@ def test_a_rerender_replaces_the_kept_document(
     assert document is not None
     assert document.rendered_at == platform.clock.now()
     assert first.startswith(b"%PDF")
+
+
+def test_the_renderer_thread_renders_newly_issued_bills_when_woken(
+    client: TestClient, platform: Platform
+) -> None:
+    account_id = customer_account(client)
+    renderer = billing.DocumentRenderer(
+        platform.database, platform.clock, interval=3600, processes=1
+    ).start()
+    try:
+        insert_bill(platform, account_id)
+        renderer.wake()
+        deadline = time.monotonic() + 60
+        while stored_count(platform) == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        renderer.stop()
+    assert stored_count(platform) == 1
