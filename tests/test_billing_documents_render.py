@@ -100,3 +100,9 @@ def test_a_draft_carries_a_watermark_and_yen_have_no_decimals() -> None:
     assert "Invoice (draft)" in text
     assert "¥3,999" in text
     assert "¥39.99" not in text
+
+
+def test_a_name_the_xml_parser_refuses_still_renders() -> None:
+    # A control character is neither printable nor XML: it is left out.
+    text = pdf_text(render_pdf(sample_view(customer_name="Zo\u00eb\x01 Smith")))
+    assert "Zo\u00eb Smith" in text
