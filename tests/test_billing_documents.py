@@ -98,6 +98,8 @@ def insert_bill(
     bill_no: str | None = "INV-2026-000007",
     currency: str = "EUR",
     lines: list[tuple[Any, ...]] = LINES,
+    kind: str = "regular",
+    corrects: str | None = None,
 ) -> str:
     bill_id = new_id()
     now = platform.clock.now()
@@ -108,7 +110,9 @@ def insert_bill(
             Bill(
                 id=bill_id,
                 bill_no=bill_no,
-                kind="regular",
+                kind=kind,
+                corrects_bill_id=corrects,
+                reason="Installation charged twice" if corrects else None,
                 billing_account_id=account_id,
                 bill_run_id=None,
                 state=state,
@@ -301,3 +305,37 @@ def test_the_renderer_thread_renders_newly_issued_bills_when_woken(
     finally:
         renderer.stop()
     assert stored_count(platform) == 1
+
+
+def test_a_draft_downloads_with_its_watermark_and_is_not_kept(
+    client: TestClient, platform: Platform
+) -> None:
+    draft = insert_bill(platform, customer_account(client), state="new", bill_no=None)
+    response = client.get(DOCUMENT.format(id=draft))
+    assert response.status_code == 200
+    text = pdf_text(response.content)
+    assert "DRAFT" in text
+    assert "not yet issued" in text
+    assert stored_count(platform) == 0
+
+
+def test_a_credit_note_prints_as_one_with_the_bill_it_corrects(
+    client: TestClient, platform: Platform
+) -> None:
+    account_id = customer_account(client)
+    bill_id = insert_bill(platform, account_id)
+    refund = [("Fibre 1000", "credit", "Installation refunded", None, -4900, "20", -980)]
+    note = insert_bill(
+        platform,
+        account_id,
+        bill_no="CN-2026-000001",
+        kind="creditNote",
+        corrects=bill_id,
+        lines=refund,
+    )
+    text = pdf_text(render_on_demand(platform.database, clock=platform.clock, bill_id=note))
+    assert "Credit note" in text
+    assert "Corrects INV-2026-000007" in text
+    assert "Installation charged twice" in text
+    assert "Amount credited -€58.80" in text
+    assert "Please transfer" not in text
