@@ -5,12 +5,20 @@ set -euo pipefail
 
 PACKAGES=(freeradius freeradius-utils freeradius-postgresql netconfd openssh-server)
 NEEDED=(freeradius radclient netconfd sshd)
+# Invoice PDFs (WeasyPrint): Pango, HarfBuzz's subsetter (fontTools instead is ~4x slower) and
+# the DejaVu fonts the template names.
+PACKAGES+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+LIBRARIES=(libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0)
 
 missing=0
 for command in "${NEEDED[@]}"; do
   if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$command" ]; then missing=1; fi
 done
 if [ ! -e /usr/lib/freeradius/rlm_sql_postgresql.so ]; then missing=1; fi
+for library in "${LIBRARIES[@]}"; do
+  if ! ldconfig -p | grep -q "$library"; then missing=1; fi
+done
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then missing=1; fi
 [ "$missing" -eq 0 ] && exit 0
 
 echo "install-lab: installing ${PACKAGES[*]}" >&2

@@ -128,6 +128,7 @@ def build(
         low_balance_minor=settings.charging_low_balance_minor,
         validity_seconds=settings.charging_validity_seconds,
     )
+    billing.configure_documents(operator=billing.Operator.from_settings(settings))
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds

@@ -15,9 +15,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ossbss import bootstrap, iam, payment, usage
+from ossbss import billing, bootstrap, iam, payment, usage
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
+from ossbss.billing.documents import cli as documents_cli
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
@@ -63,6 +64,7 @@ app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
 billing_app = billing_cli.build_app(_platform)
 billing_cli_credit.register(billing_app, _platform)  # credit, adjust, compare
+documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
@@ -165,6 +167,7 @@ def serve(
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
     dunning = _dunning_schedule(platform) if workers else None
+    documents = _document_renderer(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -176,6 +179,8 @@ def serve(
             pickup.stop()
         if dunning is not None:
             dunning.stop()
+        if documents is not None:
+            documents.stop()
 
 
 def _dunning_schedule(platform: bootstrap.Platform) -> payment.DunningSchedule | None:
@@ -197,6 +202,20 @@ def _dunning_schedule(platform: bootstrap.Platform) -> payment.DunningSchedule |
     ).start()
     console.print(f"dunning runs every {settings.dunning_interval_seconds:g}s", highlight=False)
     return schedule
+
+
+def _document_renderer(platform: bootstrap.Platform) -> billing.DocumentRenderer | None:
+    """Documents of newly issued bills rendered on a thread of their own (worker processes
+    render), every OSSBSS_BILLING_DOCUMENTS_INTERVAL_SECONDS; 0 turns it off."""
+    settings = platform.settings
+    if settings.billing_documents_interval_seconds <= 0:
+        return None
+    return billing.DocumentRenderer(
+        platform.database,
+        platform.clock,
+        interval=settings.billing_documents_interval_seconds,
+        processes=settings.billing_documents_processes,
+    ).start()
 
 
 def _cdr_pickup(platform: bootstrap.Platform) -> usage.CdrPickup | None:
@@ -255,6 +274,7 @@ def worker() -> None:
     platform.start()
     pickup = _cdr_pickup(platform)
     dunning = _dunning_schedule(platform)
+    documents = _document_renderer(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -266,6 +286,8 @@ def worker() -> None:
             pickup.stop()
         if dunning is not None:
             dunning.stop()
+        if documents is not None:
+            documents.stop()
         platform.close()
 
 

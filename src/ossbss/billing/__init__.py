@@ -32,6 +32,16 @@ from ossbss.billing.charges import (
 )
 from ossbss.billing.compare import AccountComparison, LineDifference, compare_run
 from ossbss.billing.credit import credit_note
+from ossbss.billing.documents import (
+    DocumentRenderer,
+    InvoiceView,
+    Operator,
+    document_href,
+    invoice_view,
+    render_bill_pdf,
+    render_pending,
+)
+from ossbss.billing.documents import configure as configure_documents
 from ossbss.billing.issue import approve_run, charge_postings
 from ossbss.billing.numbering import next_bill_numbers
 from ossbss.billing.run import (
@@ -63,8 +73,11 @@ __all__ = [
     "ChargeLine",
     "ChargeSource",
     "CurrencyTotals",
+    "DocumentRenderer",
+    "InvoiceView",
     "LineDifference",
     "OpenBill",
+    "Operator",
     "PendingAdjustment",
     "RunSummary",
     "accounts_in_cycle",
@@ -75,15 +88,20 @@ __all__ = [
     "charge_postings",
     "compare_run",
     "compute_charges",
+    "configure_documents",
     "credit_note",
     "discard_run",
+    "document_href",
     "find_bill",
+    "invoice_view",
     "list_runs",
     "mark_adjustments_billed",
     "next_bill_numbers",
     "open_bills",
     "open_bills_for",
     "pending_adjustments",
+    "render_bill_pdf",
+    "render_pending",
     "reopen",
     "router",
     "run_bills",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ossbss.billing import bills_tmf, credit, on_demand, runs_view
 from ossbss.billing.adjustments import add_adjustment
 from ossbss.billing.compare import compare_run, comparison_document
+from ossbss.billing.documents import add_document_routes
 from ossbss.billing.models import BillLine
 from ossbss.billing.runs_api import add_run_routes
 from ossbss.billing.tmf_views import API_NAME, BASE_PATH, money, render_bill
@@ -362,4 +363,5 @@ def router(edge: Edge) -> APIRouter:
 
     add_run_routes(routes, edge, tags)
     add_hub_routes(routes, CUSTOMER_BILL_API, edge)
+    add_document_routes(routes, edge)
     return routes

@@ -83,4 +83,20 @@ class Settings(BaseSettings):
     dunning_policy: Path | None = None
     dunning_enabled: bool = False
     dunning_interval_seconds: float = 86400.0
+    # The operator printed on invoices (billing documents): address lines separated by "|".
+    operator_name: str = "ossbss Demo Telecom Ltd"
+    operator_address: str = "1 Harbour Road|Dublin D02 X285|Ireland"
+    operator_vat_id: str = "IE6388047V"
+    operator_registration_id: str = "Company no. 123456"
+    operator_bank_name: str = "Demo Bank"
+    operator_iban: str = "IE29AIBK93115212345678"
+    operator_bic: str = "AIBKIE2D"
+    operator_support_email: str = "billing@ossbss.example"
+    operator_support_phone: str = "+353 1 555 0100"
+    operator_website: str = "https://ossbss.example"
+    operator_locale: str = "en_IE"
+    # How often `serve`/`worker` look for issued bills without a PDF (0: never), and how many
+    # processes render them (0: one per core).
+    billing_documents_interval_seconds: float = 30.0
+    billing_documents_processes: int = 0
     log_level: str = "INFO"
