@@ -21,6 +21,7 @@ from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.provisioning.cli import config_app
+from ossbss.reporting import cli as reporting_cli
 from ossbss.usage import accounting_cli
 from ossbss.usage import cli as usage_cli
 
@@ -58,6 +59,7 @@ usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
+app.add_typer(reporting_cli.build_app(_platform), name="report")
 
 
 def _fail(exc: DomainError) -> None:

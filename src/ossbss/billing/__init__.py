@@ -34,3 +34,8 @@ __all__ = [
     "reopen",
     "router",
 ]
+
+# Read-only figures for reporting.
+from ossbss.billing.figures import BilledLine, IssuedBill, bill_lines, issued_bills  # noqa: E402
+
+__all__ += ["BilledLine", "IssuedBill", "bill_lines", "issued_bills"]

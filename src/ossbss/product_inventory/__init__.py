@@ -17,3 +17,12 @@ __all__ = [
     "router",
     "update_product",
 ]
+
+# Read-only figures for reporting.
+from ossbss.product_inventory.figures import (
+    LiveProduct,
+    RecurringPrice,
+    products_live_in,
+)
+
+__all__ += ["LiveProduct", "RecurringPrice", "products_live_in"]
