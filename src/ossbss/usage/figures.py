@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ossbss.kernel.time import Period
@@ -52,28 +52,30 @@ def _started_in(period: Period) -> list[object]:
 
 
 def usage_figures(session: Session, *, period: Period) -> list[UsageFigure]:
-    """One GROUP BY over the period's records."""
-    status = case(
-        (
-            (R.status == domain.RECEIVED) & R.reason.is_not(None),
-            SUSPENSE,
-        ),
-        else_=R.status,
-    )
+    """One GROUP BY over the period's records (plain columns: PostgreSQL groups by them
+    whatever the parameters)."""
+    waiting = R.reason.is_not(None)
     query = (
         select(
-            status,
+            R.status,
+            waiting,
             R.currency,
-            func.coalesce(R.scale, 0),
+            R.scale,
             func.count(),
             func.coalesce(func.sum(R.amount), 0),
         )
         .where(*_started_in(period))  # type: ignore[arg-type]
-        .group_by(status, R.currency, func.coalesce(R.scale, 0))
+        .group_by(R.status, waiting, R.currency, R.scale)
     )
+    sums: dict[tuple[str, str | None, int], list[int]] = {}
+    for status, has_reason, currency, scale, records, amount in session.execute(query):
+        shown = SUSPENSE if status == domain.RECEIVED and has_reason else str(status)
+        found = sums.setdefault((shown, currency, int(scale or 0)), [0, 0])
+        found[0] += int(records)
+        found[1] += int(amount or 0)
     return [
-        UsageFigure(str(row[0]), row[1], int(row[2]), int(row[3]), int(row[4]))
-        for row in session.execute(query)
+        UsageFigure(status, currency, scale, records, amount)
+        for (status, currency, scale), (records, amount) in sums.items()
     ]
 
 
