@@ -63,7 +63,7 @@ def _bills(platform: bootstrap.Platform) -> None:
             s,
             account="A",
             bill_date=day(2, 10),
-            lines=[("credit", "p1", "fibre", 500)],
+            lines=[("credit", "p1", "fibre", -500)],
             kind="creditNote",
             period=None,
         )
@@ -175,7 +175,7 @@ def test_aging_puts_what_is_due_in_buckets_at_their_boundaries(
     platform: bootstrap.Platform,
 ) -> None:
     as_of = day(6, 30, 10)
-    late_by = {0: 100, 1: 200, 30: 300, 31: 400, 60: 500, 61: 600, 90: 700, 91: 800}
+    late_by = {-1: 100, 0: 150, 1: 200, 30: 300, 31: 400, 60: 500, 61: 600, 90: 700, 91: 800}
     with platform.database.unit_of_work() as s:
         for days, amount in late_by.items():
             add_bill(
@@ -220,14 +220,16 @@ def test_aging_puts_what_is_due_in_buckets_at_their_boundaries(
         row.days_31_60_minor,
         row.days_61_90_minor,
         row.days_90_plus_minor,
-    ) == (100, 200 + 300 + 50, 400 + 500, 600 + 700, 800)
-    assert (row.bills, row.accounts, row.total_minor) == (9, 9, 3650)
+    ) == (100, 150 + 200 + 300 + 50, 400 + 500, 600 + 700, 800)
+    assert (row.bills, row.accounts, row.total_minor) == (10, 10, 3800)
     assert (one.days_0_30_minor, one.total_minor) == (50, 50)
 
 
-def test_collection_rate_is_what_was_paid_of_what_the_month_billed(
+def test_collection_rate_is_what_was_paid_of_what_the_month_billed_net_of_credit(
     platform: bootstrap.Platform,
 ) -> None:
+    """B paid 60.00 of 100.00 and got a 10.00 credit note in February (which took 10.00 off
+    what B's bill still owed): of the 190.00 January billed net, 160.00 is collected."""
     with platform.database.unit_of_work() as s:
         add_bill(
             s,
@@ -237,13 +239,22 @@ def test_collection_rate_is_what_was_paid_of_what_the_month_billed(
             paid=10000,
             lines=[("recurring", None, None, 10000)],
         )
-        add_bill(
+        b_bill = add_bill(
             s,
             account="B",
             bill_date=day(1, 31),
             tax_rate=0,
-            paid=6000,
+            paid=6000 + 1000,
             lines=[("recurring", None, None, 10000)],
+        )
+        add_bill(
+            s,
+            account="B",
+            bill_date=day(2, 5),
+            tax_rate=0,
+            kind="creditNote",
+            corrects=b_bill,
+            lines=[("credit", None, None, -1000)],
         )
         add_bill(
             s,
@@ -254,13 +265,23 @@ def test_collection_rate_is_what_was_paid_of_what_the_month_billed(
         )
     with platform.database.unit_of_work(write=False) as s:
         rows = reporting.collection_rate(s, months=JAN_FEB)
+        january = reporting.collection_rate(s, months=JANUARY)
     assert [
-        (r.month, r.billed_minor, r.collected_minor, r.outstanding_minor, r.rate_percent)
+        (
+            r.month,
+            r.bills,
+            r.billed_minor,
+            r.credited_minor,
+            r.collected_minor,
+            r.outstanding_minor,
+            r.rate_percent,
+        )
         for r in rows
     ] == [
-        ("2026-01", 20000, 16000, 4000, "80.00"),
-        ("2026-02", 3000, 0, 3000, "0.00"),
+        ("2026-01", 2, 20000, 1000, 16000, 3000, "84.21"),
+        ("2026-02", 1, 3000, 0, 0, 3000, "0.00"),
     ]
+    assert january == rows[:1]
 
 
 def test_the_csv_export_parses_back_to_the_same_figures(platform: bootstrap.Platform) -> None:

@@ -79,22 +79,19 @@ def monthly_minor(amount: Decimal, period: str, currency: str) -> int:
     return Money.from_decimal(amount * PER_MONTH[canonical], currency).minor
 
 
-def aging_bucket(days_past_due: int) -> str:
-    """0 or less: current; 1-30: 0-30; 31-60; 61-90; over 90: 90+."""
-    if days_past_due <= 0:
+def aging_bucket(due: datetime | None, as_of: datetime) -> str:
+    """Current until the due instant, then by whole days past it: 0-30, 31-60, 61-90, 90+
+    (the payment room's rule, so both aging views agree). No due date: current."""
+    if due is None or as_of < due:
         return "current"
-    if days_past_due <= 30:
+    days = (as_of - due).days
+    if days <= 30:
         return "0-30"
-    if days_past_due <= 60:
+    if days <= 60:
         return "31-60"
-    if days_past_due <= 90:
+    if days <= 90:
         return "61-90"
     return "90+"
-
-
-def days_past_due(due: datetime | None, as_of: datetime) -> int:
-    """Whole calendar days (UTC) since the due date; a bill without one is current."""
-    return 0 if due is None else (as_of.date() - due.date()).days
 
 
 def per_head(amount: int, heads: int) -> int:

@@ -156,9 +156,9 @@ _BUCKET_FIELDS = dict(
 def aging(
     session: Session, *, as_of: datetime, billing_account_id: str | None = None
 ) -> list[AgingRow]:
-    """What is still due on issued bills dated up to ``as_of``, by days past the due date:
-    current (not due yet), 0-30 (1 to 30 days late), 31-60, 61-90, 90+. Amounts tax included
-    (what the customer owes). Remaining amounts are today's."""
+    """What is still due on issued bills dated up to ``as_of``, by time past the due date:
+    current (not due yet), 0-30, 31-60, 61-90, 90+ whole days. Amounts tax included (what the
+    customer owes). Remaining amounts are today's."""
     ids = [billing_account_id] if billing_account_id else None
     buckets: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     bills: dict[str, int] = defaultdict(int)
@@ -167,10 +167,8 @@ def aging(
         for bill in open_bills:
             if bill.kind == CREDIT_NOTE or bill.bill_date > as_of:
                 continue
-            late = domain.days_past_due(bill.payment_due_date, as_of)
-            buckets[bill.currency][_BUCKET_FIELDS[domain.aging_bucket(late)]] += (
-                bill.remaining_minor
-            )
+            bucket = _BUCKET_FIELDS[domain.aging_bucket(bill.payment_due_date, as_of)]
+            buckets[bill.currency][bucket] += bill.remaining_minor
             bills[bill.currency] += 1
             accounts[bill.currency].add(account_id)
     rows = []
@@ -198,34 +196,45 @@ class CollectionRow:
     currency: str
     bills: int
     billed_minor: int  # tax included
+    credited_minor: int  # credit notes on those bills, whenever issued
     collected_minor: int
     outstanding_minor: int
-    rate_percent: str  # "" when nothing was billed
+    rate_percent: str  # collected / (billed - credited); "" when nothing is left billed
 
 
 def collection_rate(session: Session, *, months: Period) -> list[CollectionRow]:
-    """Of what was billed (tax included) on bills issued in each month, how much has been
-    paid: from the bills' remaining amounts (billed - remaining), as of now."""
+    """Of what was billed (tax included) on bills issued in each month, net of the credit
+    notes correcting them, how much has been paid: from the bills' remaining amounts
+    (collected = billed - credited - remaining), as of now."""
+    bills = billing.issued_bills(session, issued_in=Period(months.start, None))
+    credited_by_bill: dict[str, int] = defaultdict(int)
+    for note in bills:
+        if note.kind == CREDIT_NOTE and note.corrects_bill_id:
+            credited_by_bill[note.corrects_bill_id] += abs(note.amount_incl_tax_minor)
     billed: dict[tuple[str, str], int] = defaultdict(int)
+    credited: dict[tuple[str, str], int] = defaultdict(int)
     remaining: dict[tuple[str, str], int] = defaultdict(int)
     counts: dict[tuple[str, str], int] = defaultdict(int)
-    for bill in billing.issued_bills(session, issued_in=months):
-        if bill.kind == CREDIT_NOTE:
+    for bill in bills:
+        if bill.kind == CREDIT_NOTE or not months.contains(bill.bill_date):
             continue
         key = (domain.month_of(bill.bill_date), bill.currency)
         billed[key] += bill.amount_incl_tax_minor
+        credited[key] += min(credited_by_bill[bill.id], bill.amount_incl_tax_minor)
         remaining[key] += bill.remaining_minor
         counts[key] += 1
     rows = []
     for key in sorted(billed):
-        collected = billed[key] - remaining[key]
-        rate = domain.percent(collected, billed[key])
+        net = billed[key] - credited[key]
+        collected = net - remaining[key]
+        rate = domain.percent(collected, net)
         rows.append(
             CollectionRow(
                 month=key[0],
                 currency=key[1],
                 bills=counts[key],
                 billed_minor=billed[key],
+                credited_minor=credited[key],
                 collected_minor=collected,
                 outstanding_minor=remaining[key],
                 rate_percent="" if rate is None else str(rate),
