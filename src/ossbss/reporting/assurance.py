@@ -112,14 +112,18 @@ def _usage_counts(session: Session, period: Period) -> list[UsageCount]:
     return [UsageCount(key[0], key[1], records[key], amounts[key]) for key in keys]
 
 
-def _covering(
-    bills: list[billing.IssuedBill], account_id: str | None, at: datetime
-) -> list[billing.IssuedBill]:
+def _by_account(bills: list[billing.IssuedBill]) -> dict[str, list[billing.IssuedBill]]:
+    found: dict[str, list[billing.IssuedBill]] = defaultdict(list)
+    for bill in bills:
+        found[bill.billing_account_id].append(bill)
+    return found
+
+
+def _covering(bills: list[billing.IssuedBill], at: datetime) -> list[billing.IssuedBill]:
     return [
         bill
         for bill in bills
-        if bill.billing_account_id == account_id
-        and bill.period_start is not None
+        if bill.period_start is not None
         and bill.period_end is not None
         and bill.period_start <= at < bill.period_end
     ]
@@ -132,10 +136,12 @@ def _usage_leaks(
     they were rated. Grouped per account, product, bill and currency."""
     leaked: dict[tuple[str, str, str, str, str], list[usage.UnbilledRecord]] = defaultdict(list)
     waiting = 0
+    accounts = _by_account(bills)
     for record in records:
+        account_bills = accounts.get(record.billing_account_id or "", [])
         covering = [
             bill
-            for bill in _covering(bills, record.billing_account_id, record.started_at)
+            for bill in _covering(account_bills, record.started_at)
             if record.rated_at is not None and record.rated_at <= bill.computed_at
         ]
         if not covering:
@@ -177,9 +183,7 @@ def _recurring_leaks(
     lines: list[billing.BilledLine],
 ) -> list[Gap]:
     """Products in service with a recurring price, billed nowhere on their account's bill."""
-    by_account: dict[str, list[billing.IssuedBill]] = defaultdict(list)
-    for bill in bills:
-        by_account[bill.billing_account_id].append(bill)
+    by_account = _by_account(bills)
     charged = {(line.bill_id, line.product_id) for line in lines if line.type == "recurring"}
     gaps = []
     for product in product_inventory.products_live_in(session, period=period):
