@@ -216,13 +216,13 @@ def test_aging_puts_what_is_due_in_buckets_at_their_boundaries(
         (one,) = reporting.aging(s, as_of=as_of, billing_account_id="partly")
     assert (
         row.current_minor,
-        row.days_0_30_minor,
-        row.days_31_60_minor,
-        row.days_61_90_minor,
-        row.days_90_plus_minor,
+        row.days_0_to_30_minor,
+        row.days_31_to_60_minor,
+        row.days_61_to_90_minor,
+        row.days_over_90_minor,
     ) == (100, 150 + 200 + 300 + 50, 400 + 500, 600 + 700, 800)
     assert (row.bills, row.accounts, row.total_minor) == (10, 10, 3800)
-    assert (one.days_0_30_minor, one.total_minor) == (50, 50)
+    assert (one.days_0_to_30_minor, one.total_minor) == (50, 50)
 
 
 def test_collection_rate_is_what_was_paid_of_what_the_month_billed_net_of_credit(
@@ -335,6 +335,20 @@ def test_the_reporting_api_serves_json_and_csv_to_readers_only(
             "arpu": "36.62",
         }
     ]
+    aged = app_client.get("/reporting/v1/aging", params={"at": "2026-03-01"}, headers=reader)
+    assert aged.json() == [
+        {
+            "currency": "EUR",
+            "bills": "3",
+            "accounts": "2",
+            "current": "36.00",
+            "days0To30": "87.90",
+            "days31To60": "0.00",
+            "days61To90": "0.00",
+            "daysOver90": "0.00",
+            "total": "123.90",
+        }
+    ]
     csr = {"Authorization": f"Bearer {key_for(platform, 'csr')}"}
     assert app_client.get("/reporting/v1/mrr", headers=csr).status_code == 403
     assert app_client.get("/reporting/v1/mrr").status_code == 401
@@ -359,6 +373,10 @@ def test_ossbss_report_prints_a_table_and_writes_csv(
     assert written.exit_code == 0, written.output
     (row,) = csv.DictReader(io.StringIO(target.read_text()))
     assert (row["billed"], row["collected"], row["rate_percent"]) == ("87.90", "0.00", "0.00")
+    # January's recurring lines name products the installed base never had: anomalies.
+    checked = CliRunner().invoke(cli.app, ["report", "assurance", "--period", "2026-01"])
+    assert checked.exit_code == 0, checked.output
+    assert "3 gaps (anomaly 70.00 EUR)" in checked.output
     refused = CliRunner().invoke(cli.app, ["report", "arpu", "--period", "2026-1"])
     assert refused.exit_code == 2
 

@@ -76,7 +76,8 @@ def build_app(platform: Callable[[], AbstractContextManager[PlatformLike]]) -> t
             console.print(
                 f"usage received {summary.received}, rated {summary.rated}, billed "
                 f"{summary.billed}, waiting {summary.waiting}, quarantined "
-                f"{summary.quarantined}: {verdict}"
+                f"{summary.quarantined}: {verdict}",
+                soft_wrap=True,
             )
 
     def months_query(period: str | None, first: str | None, last: str | None) -> Query:

@@ -137,17 +137,17 @@ class AgingRow:
     bills: int
     accounts: int
     current_minor: int
-    days_0_30_minor: int
-    days_31_60_minor: int
-    days_61_90_minor: int
-    days_90_plus_minor: int
+    days_0_to_30_minor: int
+    days_31_to_60_minor: int
+    days_61_to_90_minor: int
+    days_over_90_minor: int
     total_minor: int
 
 
 _BUCKET_FIELDS = dict(
     zip(
         domain.AGING_BUCKETS,
-        ("current", "days_0_30", "days_31_60", "days_61_90", "days_90_plus"),
+        ("current", "days_0_to_30", "days_31_to_60", "days_61_to_90", "days_over_90"),
         strict=True,
     )
 )
@@ -180,10 +180,10 @@ def aging(
                 bills=bills[currency],
                 accounts=len(accounts[currency]),
                 current_minor=sums["current"],
-                days_0_30_minor=sums["days_0_30"],
-                days_31_60_minor=sums["days_31_60"],
-                days_61_90_minor=sums["days_61_90"],
-                days_90_plus_minor=sums["days_90_plus"],
+                days_0_to_30_minor=sums["days_0_to_30"],
+                days_31_to_60_minor=sums["days_31_to_60"],
+                days_61_to_90_minor=sums["days_61_to_90"],
+                days_over_90_minor=sums["days_over_90"],
                 total_minor=sum(sums.values()),
             )
         )
