@@ -36,6 +36,20 @@ __all__ = [
 ]
 
 # Read-only figures for reporting.
-from ossbss.billing.figures import BilledLine, IssuedBill, bill_lines, issued_bills  # noqa: E402
+from ossbss.billing.figures import (  # noqa: E402
+    BilledLine,
+    IssuedBill,
+    RevenueLine,
+    bill_lines,
+    issued_bills,
+    revenue_lines,
+)
 
-__all__ += ["BilledLine", "IssuedBill", "bill_lines", "issued_bills"]
+__all__ += [
+    "BilledLine",
+    "IssuedBill",
+    "RevenueLine",
+    "bill_lines",
+    "issued_bills",
+    "revenue_lines",
+]

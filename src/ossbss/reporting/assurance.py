@@ -76,10 +76,11 @@ def revenue_assurance(session: Session, *, period: Period) -> Assurance:
     ]
     lines = billing.bill_lines(session, bill_ids=[bill.id for bill in bills])
     usage_gaps, waiting = _usage_leaks(usage.unbilled_rated(session, period=period), bills)
+    live = product_inventory.products_live_in(session, period=period)
     gaps = [
-        *_recurring_leaks(session, period, bills, lines),
+        *_recurring_leaks(live, period, bills, lines),
         *usage_gaps,
-        *_anomalies(session, period, bills, lines),
+        *_anomalies(session, live, period, bills, lines),
     ]
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for gap in gaps:
@@ -177,7 +178,7 @@ def _usage_leaks(
 
 
 def _recurring_leaks(
-    session: Session,
+    live: list[product_inventory.LiveProduct],
     period: Period,
     bills: list[billing.IssuedBill],
     lines: list[billing.BilledLine],
@@ -186,7 +187,7 @@ def _recurring_leaks(
     by_account = _by_account(bills)
     charged = {(line.bill_id, line.product_id) for line in lines if line.type == "recurring"}
     gaps = []
-    for product in product_inventory.products_live_in(session, period=period):
+    for product in live:
         account_bills = [
             bill
             for bill in by_account.get(product.billing_account_id or "", [])
@@ -221,6 +222,7 @@ def _recurring_leaks(
 
 def _anomalies(
     session: Session,
+    live_in_period: list[product_inventory.LiveProduct],
     period: Period,
     bills: list[billing.IssuedBill],
     lines: list[billing.BilledLine],
@@ -242,7 +244,14 @@ def _anomalies(
         min(span.start for span in spans),
         None if any(span.end is None for span in spans) else max(s.end for s in spans if s.end),
     )
-    live = {p.id: p for p in product_inventory.products_live_in(session, period=window)}
+    within = window.start >= period.start and (
+        period.end is None or (window.end is not None and window.end <= period.end)
+    )
+    # Lines inside the period need no second read: a product live over a line is live in it.
+    products = (
+        live_in_period if within else product_inventory.products_live_in(session, period=window)
+    )
+    live = {p.id: p for p in products}
     gaps = []
     for line, span in zip(recurring, spans, strict=True):
         product = live.get(line.product_id or "")

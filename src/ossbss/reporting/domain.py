@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from ossbss.kernel.errors import InvalidInput
-from ossbss.kernel.money import Money, minor_unit_exponent
+from ossbss.kernel.money import minor_unit_exponent
 from ossbss.kernel.time import Period
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -76,7 +77,17 @@ def monthly_minor(amount: Decimal, period: str, currency: str) -> int:
     canonical = _SPELLINGS.get(period.strip().lower(), period.strip().lower())
     if canonical not in PER_MONTH:
         raise InvalidInput("Unknown recurring period", field="recurringChargePeriod", detail=period)
-    return Money.from_decimal(amount * PER_MONTH[canonical], currency).minor
+    return round_half_even(amount * PER_MONTH[canonical] * 10 ** digits(currency))
+
+
+@lru_cache(maxsize=64)
+def digits(currency: str) -> int:
+    """The currency's minor digits (checked once per currency: the lookup is not cheap)."""
+    return minor_unit_exponent(currency)
+
+
+def round_half_even(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
 def aging_bucket(due: datetime | None, as_of: datetime) -> str:
@@ -112,7 +123,7 @@ def to_minor(amount: int, scale: int, currency: str | None) -> int:
     """A rated amount at ``scale`` digits as minor units of the currency, half-even."""
     if not currency or amount == 0:
         return 0
-    shift = scale - minor_unit_exponent(currency)
+    shift = scale - digits(currency)
     if shift <= 0:
         return amount * int(10 ** (-shift))
     return int(
@@ -124,4 +135,4 @@ def decimal_text(minor: int, currency: str | None) -> str:
     """Minor units as the currency's decimal text: 1230 EUR -> "12.30"."""
     if not currency:
         return str(minor)
-    return str(Decimal(minor).scaleb(-minor_unit_exponent(currency)))
+    return str(Decimal(minor).scaleb(-digits(currency)))

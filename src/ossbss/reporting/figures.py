@@ -41,17 +41,16 @@ def revenue_by_product(session: Session, *, months: Period) -> list[RevenueRow]:
     """Billed revenue (tax excluded) of bills and credit notes issued in ``months``, by bill
     month, currency and offering; lines without an offering (account-level adjustments) come
     under an empty offering id."""
-    bills = {bill.id: bill for bill in billing.issued_bills(session, issued_in=months)}
     sums: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     names: dict[tuple[str, str, str], str] = {}
     counted: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for line in billing.bill_lines(session, bill_ids=list(bills)):
-        bill = bills[line.bill_id]
-        key = (domain.month_of(bill.bill_date), bill.currency, line.offering_id or "")
+    for line in billing.revenue_lines(session, issued_in=months):
+        key = (domain.month_of(line.bill_date), line.currency, line.offering_id or "")
         column = LINE_COLUMNS.get(line.type, "other")
-        sums[key][column] += signed(bill, line.amount_minor)
+        amount = -abs(line.amount_minor) if line.kind == CREDIT_NOTE else line.amount_minor
+        sums[key][column] += amount
         names.setdefault(key, line.product_name or "")
-        counted[key].add(bill.id)
+        counted[key].add(line.bill_id)
     return [
         RevenueRow(
             month=key[0],
