@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from conftest import key_for
 from ordering_world import build
-from ossbss import bootstrap, cli, reporting
+from ossbss import bootstrap, cli, product_inventory, reporting
 from ossbss.kernel import InvalidInput
 from ossbss.kernel.time import Period
 from ossbss.reporting import domain
@@ -138,6 +138,10 @@ def test_mrr_counts_the_products_live_at_the_instant(
         gone = add_product(s, account=a, offering=o, start=day(1, 5), prices=[recurring(30)])
         terminate(s, product_id=gone, at=day(1, 20))
         add_product(s, account=a, offering=o, start=day(2, 1), prices=[recurring(30)])
+        resting = add_product(s, account=a, offering=o, start=day(1, 5), prices=[recurring(9)])
+        product_inventory.update_product(
+            s, product_id=resting, changes={"status": "suspended"}, now=day(1, 6)
+        )
     with platform.database.unit_of_work(write=False) as s:
         at_end_of_january = reporting.mrr(s, at=day(1, 31))
         before_termination = reporting.mrr(s, at=day(1, 19))
