@@ -55,11 +55,11 @@ def _platform(clock: Clock | None = None) -> Iterator[bootstrap.Platform]:
 
 
 app.add_typer(inventory_cli.build_app(_platform), name="inventory")
+app.add_typer(reporting_cli.build_app(_platform), name="report")
 usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")
 app.command("rate")(charging_cli.rate_command(_platform))
-app.add_typer(reporting_cli.build_app(_platform), name="report")
 
 
 def _fail(exc: DomainError) -> None:
