@@ -24,6 +24,7 @@ from ossbss import (
     payment,
     product_inventory,
     provisioning,
+    reporting,
     usage,
 )
 from ossbss.kernel import Base, Clock, Database, Dispatcher, HandlerRegistry, Settings, SystemClock
@@ -42,6 +43,7 @@ ROOMS = (
     payment,
     provisioning,
     ordering,
+    reporting,
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -25,6 +25,7 @@ from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.payment import cli as payment_cli
 from ossbss.provisioning.cli import config_app
+from ossbss.reporting import cli as reporting_cli
 from ossbss.usage import accounting_cli
 from ossbss.usage import cli as usage_cli
 
@@ -58,6 +59,7 @@ def _platform(clock: Clock | None = None) -> Iterator[bootstrap.Platform]:
 
 
 app.add_typer(inventory_cli.build_app(_platform), name="inventory")
+app.add_typer(reporting_cli.build_app(_platform), name="report")
 usage_app = usage_cli.build_app(_platform)
 usage_app.command("radius-acct")(accounting_cli.radius_acct)
 app.add_typer(usage_app, name="usage")

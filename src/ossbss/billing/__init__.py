@@ -109,3 +109,22 @@ __all__ = [
     "run_summary",
     "start_run",
 ]
+
+# Read-only figures for reporting.
+from ossbss.billing.figures import (  # noqa: E402
+    BilledLine,
+    IssuedBill,
+    RevenueLine,
+    bill_lines,
+    issued_bills,
+    revenue_lines,
+)
+
+__all__ += [
+    "BilledLine",
+    "IssuedBill",
+    "RevenueLine",
+    "bill_lines",
+    "issued_bills",
+    "revenue_lines",
+]

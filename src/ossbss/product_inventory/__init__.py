@@ -23,3 +23,12 @@ __all__ = [
     "seed_charge_periods",
     "update_product",
 ]
+
+# Read-only figures for reporting.
+from ossbss.product_inventory.figures import (
+    LiveProduct,
+    RecurringPrice,
+    products_live_in,
+)
+
+__all__ += ["LiveProduct", "RecurringPrice", "products_live_in"]

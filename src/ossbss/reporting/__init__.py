@@ -1,4 +1,55 @@
 """reporting: read-only revenue, MRR, ARPU, aging and collection figures, and revenue
-assurance (usage received vs rated vs billed; products vs recurring charges billed)."""
+assurance (usage received vs rated vs billed; products vs recurring charges billed). The top
+room: it reads every room through its door and nothing imports it but the composition roots."""
 
-__all__: list[str] = []
+from ossbss.reporting.api import router
+from ossbss.reporting.assurance import (
+    ANOMALY,
+    LEAKAGE,
+    Assurance,
+    Gap,
+    UsageCount,
+    revenue_assurance,
+)
+from ossbss.reporting.export import as_text, assurance_rows, to_csv
+from ossbss.reporting.figures import (
+    AgingRow,
+    ArpuRow,
+    CollectionRow,
+    MrrRow,
+    RevenueRow,
+    aging,
+    arpu,
+    collection_rate,
+    mrr,
+    revenue_by_product,
+)
+from ossbss.reporting.reports import REPORTS, Query
+
+RESOURCES: tuple[()] = ()
+
+__all__ = [
+    "ANOMALY",
+    "LEAKAGE",
+    "REPORTS",
+    "RESOURCES",
+    "AgingRow",
+    "ArpuRow",
+    "Assurance",
+    "CollectionRow",
+    "Gap",
+    "MrrRow",
+    "Query",
+    "RevenueRow",
+    "UsageCount",
+    "aging",
+    "arpu",
+    "as_text",
+    "assurance_rows",
+    "collection_rate",
+    "mrr",
+    "revenue_assurance",
+    "revenue_by_product",
+    "router",
+    "to_csv",
+]

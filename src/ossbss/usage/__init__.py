@@ -56,3 +56,22 @@ __all__ = [
     "router",
     "subscribe",
 ]
+
+# Read-only figures for reporting.
+from ossbss.usage.figures import (
+    SUSPENSE,
+    UnbilledRecord,
+    UsageFigure,
+    quarantined,
+    unbilled_rated,
+    usage_figures,
+)
+
+__all__ += [
+    "SUSPENSE",
+    "UnbilledRecord",
+    "UsageFigure",
+    "quarantined",
+    "unbilled_rated",
+    "usage_figures",
+]

@@ -1,0 +1,116 @@
+"""Read-only product figures for reporting: the products that were live for some time in a
+period, with when and their recurring prices. Dates come from the TMF637 document
+(``startDate``, ``terminationDate``): the document says what a product is now, so a product
+suspended now counts as live over its whole life (the charge timeline knows better)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ossbss.kernel.time import Period, parse_datetime
+from ossbss.product_inventory import domain
+from ossbss.product_inventory.models import Product
+
+# Statuses of a product that has been in service (the others never started).
+IN_SERVICE = ("active", "suspended", "pendingTerminate", "terminated")
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringPrice:
+    """A recurring productPrice, tax excluded: ``amount`` per ``period`` (day, week, month,
+    year), exact."""
+
+    name: str | None
+    currency: str
+    amount: Decimal
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveProduct:
+    id: str
+    name: str | None
+    status: str
+    offering_id: str | None
+    billing_account_id: str | None
+    started_at: datetime
+    terminated_at: datetime | None
+    recurring: tuple[RecurringPrice, ...]
+
+    def live_in(self, period: Period) -> bool:
+        return Period(self.started_at, self.terminated_at).overlaps(period)
+
+
+def products_live_in(session: Session, *, period: Period) -> list[LiveProduct]:
+    """Products in service for some time in ``period`` (started before it ends, not
+    terminated before it starts), by id."""
+    query = select(
+        Product.id,
+        Product.status,
+        Product.name,
+        Product.offering_id,
+        Product.billing_account_id,
+        Product.body,
+        Product.created_at,
+    )
+    query = query.where(Product.status.in_(IN_SERVICE)).order_by(Product.id)
+    found: list[LiveProduct] = []
+    for row in session.execute(query):
+        body: dict[str, Any] = row[5] or {}
+        started = _instant(body.get("startDate")) or row[6]
+        ended = _instant(body.get("terminationDate"))
+        if ended is None and row[1] == "terminated":
+            ended = started  # terminated without a date: never billable
+        product = LiveProduct(
+            id=row[0],
+            name=row[2],
+            status=row[1],
+            offering_id=row[3] or domain.ref_id(body, "productOffering"),
+            billing_account_id=row[4] or domain.ref_id(body, "billingAccount"),
+            started_at=started,
+            terminated_at=max(ended, started) if ended is not None else None,
+            recurring=recurring_prices(body),
+        )
+        if product.live_in(period):
+            found.append(product)
+    return found
+
+
+def recurring_prices(document: dict[str, Any]) -> tuple[RecurringPrice, ...]:
+    """The document's recurring prices (dutyFreeAmount, else taxIncludedAmount)."""
+    prices = []
+    for price in document.get("productPrice") or []:
+        if not isinstance(price, dict) or price.get("priceType") != "recurring":
+            continue
+        amounts = price.get("price") or {}
+        money = amounts.get("dutyFreeAmount") or amounts.get("taxIncludedAmount") or {}
+        try:
+            amount = Decimal(str(money.get("value")))
+        except (InvalidOperation, ValueError):
+            continue
+        if not money.get("unit") or not amount.is_finite():
+            continue
+        prices.append(
+            RecurringPrice(
+                name=price.get("name"),
+                currency=str(money["unit"]),
+                amount=amount,
+                period=str(price.get("recurringChargePeriod") or "month"),
+            )
+        )
+    return tuple(prices)
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        return None
