@@ -45,7 +45,7 @@ app.add_typer(config_app, name="config")
 console = Console()
 log = logging.getLogger(__name__)
 # The demo's customers and orders are a month old: the month since has usage and is rated.
-DEMO_HISTORY_DAYS = 30
+DEMO_HISTORY_DAYS = 80
 
 
 @contextmanager
@@ -137,7 +137,11 @@ def demo_load(
         if if_empty and not demo.is_empty(platform):
             console.print("demo: database already has data, nothing loaded")
             return
-        demo.load(platform, customers=customers, console=console, usage_until=datetime.now(UTC))
+        report = demo.load(
+            platform, customers=customers, console=console, usage_until=datetime.now(UTC)
+        )
+    with _platform() as platform:
+        demo.bill_history(platform, cycle_ids=report.cycle_ids, console=console)
 
 
 @app.command()

@@ -7,14 +7,17 @@ the API. The data itself is pure and identical on every run: ``catalog_data()`` 
 ``customer_payloads(n)``.
 """
 
+from ossbss.demo.billing import BillingReport, bill_history
 from ossbss.demo.catalog_data import Entry, catalog_data
 from ossbss.demo.loader import LoadReport, is_empty, load
 from ossbss.demo.people import CustomerData, customer_payloads, make_iban
 
 __all__ = [
+    "BillingReport",
     "CustomerData",
     "Entry",
     "LoadReport",
+    "bill_history",
     "catalog_data",
     "customer_payloads",
     "is_empty",

@@ -45,6 +45,7 @@ class LoadReport:
     seconds: float
     orders: int = 0
     usage_records: int = 0
+    cycle_ids: tuple[str, ...] = ()
 
 
 def is_empty(platform: Platform) -> bool:
@@ -101,6 +102,9 @@ def load(
         seconds=time.perf_counter() - started,
         orders=sum(order_states.values()),
         usage_records=usage_report.records if usage_report else 0,
+        cycle_ids=tuple(
+            ids[entry.key] for entry in entries if entry.kind == "billingCycleSpecification"
+        ),
     )
     console.print(
         f"demo: {report.offerings} offerings, {report.customers} customers "

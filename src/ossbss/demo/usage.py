@@ -1,5 +1,6 @@
-"""A month of the demo subscribers' usage, rated: mobile data sessions, calls (mostly UK,
-some to Europe, America and premium numbers, more in the evening and at weekends) and texts;
+"""The demo subscribers' usage since they joined, rated day by day: mobile data sessions,
+calls (mostly UK, some to Europe, America and premium numbers, more in the evening and at
+weekends) and texts;
 fibre downloads of a few GB a day. Deterministic: the same subscriber and day always give the
 same records, so a reload reproduces them (and their record keys de-duplicate)."""
 
@@ -19,7 +20,7 @@ from ossbss.kernel.time import Period
 if TYPE_CHECKING:
     from ossbss.bootstrap import Platform
 
-DAYS = 30
+DAYS = 80
 MB = 1024 * 1024
 GB = 1024 * MB
 # (prefix, weight): who the demo's subscribers call.
@@ -58,13 +59,31 @@ def load_usage(platform: Platform, *, until: datetime, console: Console) -> Usag
     with platform.database.unit_of_work() as session:
         usage.ingest(session, records=records, now=until)
     earliest = min((record.started_at for record in records), default=since)
-    with platform.database.unit_of_work() as session:
-        summary = charging.rate_period(session, period=Period(earliest, until), now=until)
+    rated, amounts = _rate_daily(platform, since=earliest, until=until)
     console.print(
-        f"demo: {len(records)} usage records of {len(identities)} subscribers, "
-        f"{summary.rated} rated"
+        f"demo: {len(records)} usage records of {len(identities)} subscribers, {rated} rated"
     )
-    return UsageReport(len(records), summary.rated, summary.amounts)
+    return UsageReport(len(records), rated, amounts)
+
+
+def _rate_daily(
+    platform: Platform, *, since: datetime, until: datetime
+) -> tuple[int, dict[str, int]]:
+    """Rate each day's usage shortly after the day ends, as a nightly rating run would: a
+    bill run then finds every record of its period rated before it started."""
+    rated, amounts = 0, dict[str, int]()
+    day = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < until:
+        end = min(day + timedelta(days=1), until)
+        with platform.database.unit_of_work() as session:
+            summary = charging.rate_period(
+                session, period=Period(day, end), now=min(end + timedelta(hours=1), until)
+            )
+        rated += summary.rated
+        for currency, minor in summary.amounts.items():
+            amounts[currency] = amounts.get(currency, 0) + minor
+        day = end
+    return rated, amounts
 
 
 def _one_per_product(identities: list[usage.Identity]) -> list[usage.Identity]:
