@@ -123,7 +123,6 @@ def build(
     ordering.subscribe(registry, clock)
     payment.subscribe(registry, clock)
     payment.configure(gateway=settings.payment_gateway)
-    payment.subscribe_dunning(registry, clock)
     charging.configure(
         directory=charging.FunctionDirectory(usage.find_subscriber),
         rating_groups=charging.parse_rating_groups(settings.charging_rating_groups),

@@ -2,6 +2,7 @@
 statements, aging, dunning and collections. The room's only door."""
 
 from ossbss.kernel import Clock, HandlerRegistry
+from ossbss.payment import dunning_models as _dunning_models  # noqa: F401 - tables
 from ossbss.payment import models as _models  # noqa: F401 - registers the tables
 from ossbss.payment.aging import aging
 from ossbss.payment.api import PAYMENT_API, router
@@ -9,6 +10,26 @@ from ossbss.payment.bank_statement import StatementReport, import_statement
 from ossbss.payment.credit import apply_credit
 from ossbss.payment.credit import subscribe as _subscribe_credit
 from ossbss.payment.domain import BUCKETS, AgingBuckets, aging_bucket, allocate
+from ossbss.payment.dunning import (
+    DunningReport,
+    TakenStep,
+    record_dunning_outcome,
+    run_dunning,
+    settle_account,
+    subscribe_dunning,
+)
+from ossbss.payment.dunning_cli import build_app as dunning_cli
+from ossbss.payment.dunning_cli import policy_for
+from ossbss.payment.dunning_policy import (
+    AccountClass,
+    DunningPolicy,
+    Step,
+    load_policy,
+    parse_policy,
+    steps_due,
+)
+from ossbss.payment.dunning_schedule import DunningSchedule
+from ossbss.payment.dunning_view import get_dunning_case, list_dunning_cases
 from ossbss.payment.gateway import (
     BANK_TRANSFER,
     CARD,
@@ -28,8 +49,10 @@ RESOURCES: tuple[()] = ()
 
 
 def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
-    """payment's reactions: credit applied to newly issued bills."""
+    """payment's reactions: credit applied to newly issued bills; dunning cases closed (and
+    suspended products resumed) when an account's overdue bills are paid."""
     _subscribe_credit(registry, clock)
+    subscribe_dunning(registry, clock)
 
 
 __all__ = [
@@ -41,7 +64,11 @@ __all__ = [
     "METHODS",
     "PAYMENT_API",
     "RESOURCES",
+    "AccountClass",
     "AgingBuckets",
+    "DunningPolicy",
+    "DunningReport",
+    "DunningSchedule",
     "FakeGateway",
     "GatewayResult",
     "HeldItem",
@@ -49,6 +76,8 @@ __all__ = [
     "PaymentRequest",
     "Recorded",
     "StatementReport",
+    "Step",
+    "TakenStep",
     "aging",
     "aging_bucket",
     "allocate",
@@ -57,54 +86,22 @@ __all__ = [
     "configure",
     "current_gateway",
     "dismiss_suspense",
-    "import_statement",
-    "record_payment",
-    "record_payments",
-    "refund",
-    "router",
-    "subscribe",
-    "suspense_items",
-]
-
-# --- dunning and collections (H5) ---
-from ossbss.payment import dunning_models as _dunning_models  # noqa: E402, F401 - tables
-from ossbss.payment.dunning import (  # noqa: E402
-    DunningReport,
-    TakenStep,
-    record_dunning_outcome,
-    run_dunning,
-    settle_account,
-    subscribe_dunning,
-)
-from ossbss.payment.dunning_cli import build_app as dunning_cli  # noqa: E402
-from ossbss.payment.dunning_cli import policy_for  # noqa: E402
-from ossbss.payment.dunning_policy import (  # noqa: E402
-    AccountClass,
-    DunningPolicy,
-    Step,
-    load_policy,
-    parse_policy,
-    steps_due,
-)
-from ossbss.payment.dunning_schedule import DunningSchedule  # noqa: E402
-from ossbss.payment.dunning_view import get_dunning_case, list_dunning_cases  # noqa: E402
-
-__all__ += [
-    "AccountClass",
-    "DunningPolicy",
-    "DunningReport",
-    "DunningSchedule",
-    "Step",
-    "TakenStep",
     "dunning_cli",
     "get_dunning_case",
+    "import_statement",
     "list_dunning_cases",
     "load_policy",
     "parse_policy",
     "policy_for",
     "record_dunning_outcome",
+    "record_payment",
+    "record_payments",
+    "refund",
+    "router",
     "run_dunning",
     "settle_account",
     "steps_due",
+    "subscribe",
     "subscribe_dunning",
+    "suspense_items",
 ]
