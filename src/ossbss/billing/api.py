@@ -23,7 +23,7 @@ from ossbss.billing.tmf_views import API_NAME, BASE_PATH, money, render_bill
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.money import UnknownCurrency, decimal_from_json, minor_unit_exponent
 from ossbss.kernel.time import format_datetime
-from ossbss.tmf import Api, Edge, json_response
+from ossbss.tmf import Api, Edge, json_response, paging
 from ossbss.tmf.api import PATCH_TYPES, add_hub_routes, read_json
 from ossbss.tmf.query import parse_fields, select_fields
 
@@ -35,19 +35,6 @@ CUSTOMER_BILL_API = Api(
 READ_ROLES = frozenset({"admin", "billing", "csr", "readonly"})
 WRITE_ROLES = frozenset({"admin", "billing"})
 MAX_LIMIT = 1000
-
-
-def paging(request: Request) -> tuple[int, int]:
-    try:
-        offset = int(request.query_params.get("offset", 0))
-        limit = int(request.query_params.get("limit", 100))
-    except ValueError:
-        raise InvalidInput(
-            "Invalid paging", field="offset", detail="offset and limit are integers"
-        ) from None
-    if offset < 0 or limit < 0:
-        raise InvalidInput("Invalid paging", field="offset", detail="offset and limit are >= 0")
-    return offset, min(limit, MAX_LIMIT)
 
 
 def _fields(request: Request) -> tuple[str, ...] | None:
@@ -205,7 +192,7 @@ def router(edge: Edge) -> APIRouter:
 
     @get("/customerBill", "listCustomerBill", "List or find customerBill objects")
     async def list_bills(request: Request) -> Response:
-        offset, limit = paging(request)
+        offset, limit = paging(request.query_params)
         params = dict(request.query_params)
         page = await edge.read(
             request,
@@ -256,7 +243,7 @@ def router(edge: Edge) -> APIRouter:
         "List or find appliedCustomerBillingRate objects",
     )
     async def list_lines(request: Request) -> Response:
-        offset, limit = paging(request)
+        offset, limit = paging(request.query_params)
         params = dict(request.query_params)
         page = await edge.read(
             request,
@@ -276,7 +263,7 @@ def router(edge: Edge) -> APIRouter:
 
     @get("/customerBillOnDemand", "listCustomerBillOnDemand", "List customerBillOnDemand objects")
     async def list_on_demand(request: Request) -> Response:
-        offset, limit = paging(request)
+        offset, limit = paging(request.query_params)
         items, total = await edge.read(
             request,
             READ_ROLES,
@@ -328,7 +315,7 @@ def router(edge: Edge) -> APIRouter:
 
     @get("/billRun", "listBillRun", "List bill runs (extension)")
     async def list_runs(request: Request) -> Response:
-        offset, limit = paging(request)
+        offset, limit = paging(request.query_params)
         state = request.query_params.get("state")
         items, total = await edge.read(
             request,
@@ -356,7 +343,7 @@ def router(edge: Edge) -> APIRouter:
                 comparison_document(c) for c in compare_run(s, run_id=id, account_id=account_id)
             ],
         )
-        offset, limit = paging(request)
+        offset, limit = paging(request.query_params)
         page = comparisons[offset : offset + limit]
         headers = {"X-Total-Count": str(len(comparisons)), "X-Result-Count": str(len(page))}
         return json_response(page, 200, headers)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from ossbss.charging import balances_tmf
 from ossbss.charging.balances_view import API_NAME, BASE_PATH
 from ossbss.kernel.errors import InvalidInput
-from ossbss.tmf import Api, Edge, json_response
+from ossbss.tmf import Api, Edge, json_response, paging
 from ossbss.tmf.api import add_hub_routes, read_json
 
 PREPAY_BALANCE_API = Api(
@@ -29,15 +29,7 @@ def _filters(request: Request) -> dict[str, str]:
 
 
 def _page(request: Request, items: list[dict[str, Any]], base_url: str) -> Response:
-    try:
-        offset = int(request.query_params.get("offset", 0))
-        limit = int(request.query_params.get("limit", 100))
-    except ValueError:
-        raise InvalidInput(
-            "Invalid paging", field="offset", detail="offset and limit are integers"
-        ) from None
-    if offset < 0 or limit < 0:
-        raise InvalidInput("Invalid paging", field="offset", detail="offset and limit are >= 0")
+    offset, limit = paging(request.query_params)
     page = [_absolute(item, base_url) for item in items[offset : offset + limit]]
     headers = {"X-Total-Count": str(len(items)), "X-Result-Count": str(len(page))}
     return json_response(page, 200, headers)

@@ -8,12 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ossbss.kernel.errors import InvalidInput
 from ossbss.payment import payment_tmf
 from ossbss.payment.dunning_api import add_dunning_routes
 from ossbss.payment.payment_tmf import API_NAME, BASE_PATH, SPEC_FILE
 from ossbss.payment.wiring import current_gateway
-from ossbss.tmf import Api, Edge, json_response
+from ossbss.tmf import Api, Edge, json_response, paging
 from ossbss.tmf.api import add_hub_routes, read_json
 
 PAYMENT_API = Api(name=API_NAME, spec_file=SPEC_FILE, title="TMF676 Payment Management")
@@ -26,19 +25,6 @@ FILTERS = (
     "correlatorId",
     "payment.id",
 )
-
-
-def _paging(request: Request) -> tuple[int, int]:
-    try:
-        offset = int(request.query_params.get("offset", 0))
-        limit = int(request.query_params.get("limit", 100))
-    except ValueError:
-        raise InvalidInput(
-            "Invalid paging", field="offset", detail="offset and limit are integers"
-        ) from None
-    if offset < 0 or limit < 0:
-        raise InvalidInput("Invalid paging", field="offset", detail="offset and limit are >= 0")
-    return offset, min(limit, 1000)
 
 
 def _select(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
@@ -66,7 +52,7 @@ def router(edge: Edge) -> APIRouter:
             BASE_PATH + f"/{name}", tags=tags, summary=f"List {name}s", operation_id=f"list{name}"
         )
         async def list_items(request: Request) -> Response:
-            offset, limit = _paging(request)
+            offset, limit = paging(request.query_params)
             filters = {k: request.query_params[k] for k in FILTERS if k in request.query_params}
             total, items = await edge.read(
                 request, None, lambda s: lister(s, filters=filters, offset=offset, limit=limit)

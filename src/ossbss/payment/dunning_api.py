@@ -9,9 +9,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ossbss.kernel.errors import InvalidInput
 from ossbss.payment.dunning_view import CASE_PATH, get_dunning_case, list_dunning_cases
-from ossbss.tmf import Edge, json_response
+from ossbss.tmf import Edge, json_response, paging
 
 TAGS: list[str | Enum] = ["Dunning (TMF676 extension)"]
 
@@ -20,7 +19,7 @@ def add_dunning_routes(router: APIRouter, edge: Edge) -> None:
     @router.get(CASE_PATH, tags=TAGS, summary="List dunning cases", operation_id="listDunningCase")
     async def list_cases(request: Request) -> Response:
         params = request.query_params
-        offset, limit = _paging(params.get("offset", "0"), params.get("limit", "100"))
+        offset, limit = paging(params)
         cases = await edge.read(
             request,
             None,
@@ -41,18 +40,6 @@ def add_dunning_routes(router: APIRouter, edge: Edge) -> None:
     async def retrieve_case(request: Request, id: str) -> Response:
         case = await edge.read(request, None, lambda s: get_dunning_case(s, case_id=id))
         return json_response(_absolute(case, edge.base_url(request)))
-
-
-def _paging(offset: str, limit: str) -> tuple[int, int]:
-    try:
-        values = int(offset), int(limit)
-    except ValueError:
-        raise InvalidInput(
-            "Invalid paging", field="offset", detail="offset and limit are integers"
-        ) from None
-    if min(values) < 0:
-        raise InvalidInput("Invalid paging", field="offset", detail="offset and limit are >= 0")
-    return values
 
 
 def _absolute(document: dict[str, Any], base_url: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from ossbss.tmf.hub import has_subscribers, subscribe_handlers
 from ossbss.tmf.models import RefIndex
 from ossbss.tmf.pagecache import PAGES
 from ossbss.tmf.patch import merge_patch
-from ossbss.tmf.query import ListQuery, parse_list_query
+from ossbss.tmf.query import ListQuery, paging, parse_list_query
 from ossbss.tmf.resource import Api, Document, DocumentTable, Resource, Rules
 from ossbss.tmf.rules import check_initial, check_period, check_transition
 from ossbss.tmf.service import (
@@ -68,6 +68,7 @@ __all__ = [
     "json_response",
     "list_resources",
     "merge_patch",
+    "paging",
     "parse_list_query",
     "patch_resource",
     "subscribe_handlers",

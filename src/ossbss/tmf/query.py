@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,6 +105,19 @@ def _check_path(name: str, path: str) -> None:
 def _is_attribute_name(segment: str) -> bool:
     body = segment[1:] if segment.startswith("@") else segment
     return body.replace("_", "").replace("-", "").isalnum()
+
+
+# Past any real result set; a larger offset is clamped (an empty page) rather than overflowing
+# the database's 64-bit integers.
+MAX_OFFSET = 2**62
+
+
+def paging(params: Mapping[str, str]) -> tuple[int, int]:
+    """``offset`` and ``limit`` of a listing served from our own rows (not the generic store):
+    the same checks and bounds as ``parse_list_query``."""
+    offset = _non_negative_int("offset", params.get("offset", "0"))
+    limit = _non_negative_int("limit", params.get("limit", str(DEFAULT_LIMIT)))
+    return min(offset, MAX_OFFSET), min(limit, MAX_LIMIT)
 
 
 def _non_negative_int(name: str, raw: str) -> int:
