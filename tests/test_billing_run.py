@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from ossbss import account, billing, bootstrap
 from ossbss.account.models import LedgerEntry
 from ossbss.billing import AccountCharges, ChargeFailure, ChargeLine
-from ossbss.billing.models import Bill, BillLine, BillRun
+from ossbss.billing.models import Adjustment, Bill, BillLine, BillRun
 from ossbss.kernel import Conflict, FixedClock, Period
 from ossbss.kernel.outbox import OutboxMessage
 from ossbss.usage.models import UsageRecord
@@ -287,6 +287,51 @@ def test_a_discarded_draft_frees_the_cycle_and_an_issued_run_cannot_be_discarded
         billing.discard_run(session, run_id=second, now=february.now())
     with pytest.raises(Conflict):
         billing.run_bills(platform.database, run_id=second, clock=february, **kwargs)
+
+
+def test_a_run_carries_pending_adjustments_and_a_discard_gives_them_back(
+    platform: bootstrap.Platform, february: FixedClock
+) -> None:
+    # The fake world's accounts have no TMF666 documents, so the adjustments (as
+    # billing.add_adjustment records them) are written as rows.
+    yesterday = february.now() - timedelta(days=1)
+    with platform.database.unit_of_work() as session:
+        session.add_all(
+            [
+                Adjustment(
+                    id="adj-sla",
+                    billing_account_id="a-11",  # nothing else to bill: billed alone
+                    amount_minor=-500,
+                    currency="EUR",
+                    tax_rate="0",
+                    reason="SLA credit",
+                    source="sla",
+                    created_at=yesterday,
+                ),
+                Adjustment(
+                    id="adj-fee",
+                    billing_account_id="a-01",
+                    amount_minor=300,
+                    currency="EUR",
+                    tax_rate="20",
+                    reason="late fee",
+                    source="fee",
+                    created_at=yesterday,
+                ),
+            ]
+        )
+    run_id = _start(platform)
+    kwargs: dict[str, Any] = {"charge_source": FakeCharges(), "accounts": _accounts}
+    billing.run_bills(platform.database, run_id=run_id, clock=february, **kwargs)
+    by_account = {bill.billing_account_id: bill for bill in _bills(platform, run_id)}
+    assert (by_account["a-11"].amount_excl_tax_minor, by_account["a-11"].tax_minor) == (-500, 0)
+    assert (by_account["a-01"].amount_excl_tax_minor, by_account["a-01"].tax_minor) == (1300, 260)
+    with platform.database.unit_of_work() as session:
+        assert billing.pending_adjustments(session, account_ids=["a-01", "a-11"]) == {}
+        billing.discard_run(session, run_id=run_id, now=february.now())
+    with platform.database.unit_of_work() as session:
+        pending = billing.pending_adjustments(session, account_ids=["a-01", "a-11"])
+    assert sorted(pending) == ["a-01", "a-11"]
 
 
 def test_bill_numbers_given_back_by_a_rolled_back_transaction_are_given_again(

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -37,6 +38,14 @@ class PendingAdjustment:
     tax_minor: int
     source: str
     created_at: datetime
+    # A bill line's other fields, empty for an adjustment.
+    product_id: None = None
+    product_name: None = None
+    offering_id: None = None
+    period_start: None = None
+    period_end: None = None
+    quantity: None = None
+    tax_category: None = None
 
 
 def tax_on(amount_minor: int, rate: Decimal) -> int:
@@ -150,3 +159,13 @@ def mark_adjustments_billed(
         result = session.execute(statement.values(billed_on_bill_id=bill_id))
         marked += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return marked
+
+
+def release_adjustments(session: Session, *, bill_ids: Any) -> None:
+    """Adjustments carried by draft bills thrown away wait for the next bill again."""
+    session.execute(
+        update(Adjustment)
+        .where(Adjustment.billed_on_bill_id.in_(bill_ids))
+        .values(billed_on_bill_id=None)
+        .execution_options(synchronize_session=False)
+    )

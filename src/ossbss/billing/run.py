@@ -20,6 +20,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ossbss.billing import charges
+from ossbss.billing.adjustments import (
+    mark_adjustments_billed,
+    pending_adjustments,
+    release_adjustments,
+)
 from ossbss.billing.models import Bill, BillLine, BillRun, RunFailure
 from ossbss.kernel import Clock, Conflict, Database, NotFound, new_id
 from ossbss.kernel.time import Period
@@ -157,6 +162,7 @@ def discard_run(session: Session, *, run_id: str, now: datetime) -> None:
     if run.state not in (RUNNING, DRAFT_RUN):
         raise Conflict("Bill run not a draft", detail=f"run {run_id} is {run.state}")
     bills = select(Bill.id).where(Bill.bill_run_id == run_id).scalar_subquery()
+    release_adjustments(session, bill_ids=bills)
     for statement in (
         delete(BillLine).where(BillLine.bill_id.in_(bills)),
         delete(Bill).where(Bill.bill_run_id == run_id),
@@ -394,16 +400,29 @@ def _write_drafts(
     lines: list[dict[str, object]] = []
     failures: list[tuple[str, str]] = []
     empty = 0
+    charged = [str(result.billing_account_id) for result in results if hasattr(result, "lines")]
+    pending = pending_adjustments(session, account_ids=charged, created_before=now)
+    carried: dict[str, str] = {}  # account -> the draft bill carrying its adjustments
+    carried_ids: list[str] = []
     for result in results:
         if not hasattr(result, "lines"):
             failures.append((str(result.billing_account_id), str(result.reason)))
             continue
-        if not result.lines:
+        adjustments = [
+            adjustment
+            for adjustment in pending.get(str(result.billing_account_id), [])
+            if adjustment.currency == result.currency
+        ]
+        bill_lines = [*result.lines, *adjustments]
+        if not bill_lines:
             empty += 1  # nothing to bill: no bill (ADR 0020)
             continue
         bill_id = new_id()
-        excl = sum(int(line.amount_minor) for line in result.lines)
-        tax = sum(int(line.tax_minor) for line in result.lines)
+        if adjustments:
+            carried[str(result.billing_account_id)] = bill_id
+            carried_ids.extend(adjustment.id for adjustment in adjustments)
+        excl = sum(int(line.amount_minor) for line in bill_lines)
+        tax = sum(int(line.tax_minor) for line in bill_lines)
         bills.append(
             {
                 "id": bill_id,
@@ -428,13 +447,13 @@ def _write_drafts(
                 "updated_at": now,
             }
         )
-        lines.extend(
-            _line_row(bill_id, number, line) for number, line in enumerate(result.lines, 1)
-        )
+        lines.extend(_line_row(bill_id, number, line) for number, line in enumerate(bill_lines, 1))
     if bills:
         session.execute(insert(cast(Table, Bill.__table__)), bills)
     if lines:
         session.execute(insert(cast(Table, BillLine.__table__)), lines)
+    if carried:
+        mark_adjustments_billed(session, bill_ids_by_account=carried, adjustment_ids=carried_ids)
     _write_failures(session, run_id, failures, now)
     return _Added(len(bills), len(failures), empty)
 
