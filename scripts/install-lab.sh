@@ -5,6 +5,10 @@ set -euo pipefail
 
 PACKAGES=(freeradius freeradius-utils freeradius-postgresql netconfd openssh-server)
 NEEDED=(freeradius radclient netconfd sshd)
+# Assurance and performance peers: trap/inform senders and a real agent to poll (net-snmp),
+# a syslog sender and relay, and a real Alertmanager firing webhooks.
+PACKAGES+=(snmp snmpd snmptrapd rsyslog bsdutils prometheus-alertmanager)
+NEEDED+=(snmptrap snmpinform snmpd snmptrapd rsyslogd logger prometheus-alertmanager amtool)
 # Invoice PDFs (WeasyPrint): Pango, HarfBuzz's subsetter (fontTools instead is ~4x slower) and
 # the DejaVu fonts the template names.
 PACKAGES+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)

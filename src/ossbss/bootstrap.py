@@ -14,6 +14,7 @@ from sqlalchemy import MetaData
 
 from ossbss import (
     account,
+    assurance,
     billing,
     catalog,
     charging,
@@ -22,6 +23,7 @@ from ossbss import (
     ordering,
     party,
     payment,
+    performance,
     product_inventory,
     provisioning,
     reporting,
@@ -40,8 +42,10 @@ ROOMS = (
     usage,
     charging,
     billing,
+    performance,
     payment,
     provisioning,
+    assurance,
     ordering,
     reporting,
 )

@@ -18,6 +18,7 @@ from ossbss.inventory.allocation import (
 from ossbss.inventory.api import router
 from ossbss.inventory.csv_import import ImportFailed, ImportReport, RowProblem, import_csv
 from ossbss.inventory.errors import PoolExhausted
+from ossbss.inventory.managed import ManagedDevice, ManagedPort, managed_devices
 from ossbss.inventory.pools import POOL_KINDS, PoolKind
 from ossbss.inventory.resources import RESOURCE, RESOURCE_API, RESOURCES, SERVICE, SERVICE_API
 from ossbss.inventory.service import (
@@ -42,6 +43,8 @@ __all__ = [
     "AllocationState",
     "ImportFailed",
     "ImportReport",
+    "ManagedDevice",
+    "ManagedPort",
     "PoolExhausted",
     "PoolKind",
     "PoolUsage",
@@ -55,6 +58,7 @@ __all__ = [
     "get_resource",
     "get_service",
     "import_csv",
+    "managed_devices",
     "neighbours",
     "path",
     "pool_usage",

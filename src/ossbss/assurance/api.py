@@ -1,0 +1,12 @@
+"""assurance's HTTP routes: TMF642 alarms, TMF621 trouble tickets, collectors' webhooks."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ossbss.tmf import Edge
+
+
+def router(edge: Edge) -> APIRouter:
+    routes = APIRouter()
+    return routes

@@ -1,0 +1,82 @@
+"""assurance tables: alarms as narrow rows (the TMF642 document is rendered on read); their
+comments, and the impact a root alarm has."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ossbss.kernel.db import Base, JSONDocument, UTCDateTime
+
+_PK = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Alarm(Base):
+    __tablename__ = "assurance_alarm"
+    __table_args__ = (
+        # One active (not cleared) alarm per reduction key: duplicates count on it.
+        Index(
+            "uq_assurance_alarm_active_key",
+            "reduction_key",
+            unique=True,
+            sqlite_where=text("state <> 'cleared'"),
+            postgresql_where=text("state <> 'cleared'"),
+        ),
+        Index("ix_assurance_alarm_state", "state", "pk"),
+        Index("ix_assurance_alarm_object", "alarmed_object_id", "state"),
+        Index("ix_assurance_alarm_parent", "parent_alarm_id"),
+        Index("ix_assurance_alarm_raised", "raised_at"),
+    )
+
+    pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    reduction_key: Mapped[str] = mapped_column(String(400))
+    source: Mapped[str] = mapped_column(String(20))  # signals.SOURCES
+    # TMF642 state: raised, updated, cleared
+    state: Mapped[str] = mapped_column(String(12))
+    alarm_type: Mapped[str] = mapped_column(String(40))
+    probable_cause: Mapped[str] = mapped_column(String(120))
+    specific_problem: Mapped[str | None] = mapped_column(String(400))
+    perceived_severity: Mapped[str] = mapped_column(String(16))
+    alarmed_object_id: Mapped[str | None] = mapped_column(String(64))
+    alarmed_object_type: Mapped[str | None] = mapped_column(String(40))
+    resolved: Mapped[bool] = mapped_column(Boolean, default=True)  # False: unknown source
+    source_address: Mapped[str | None] = mapped_column(String(200))
+    external_alarm_id: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)  # first occurrence
+    last_occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clear_user_id: Mapped[str | None] = mapped_column(String(120))
+    # TMF642 ackState: unacknowledged, acknowledged
+    ack_state: Mapped[str] = mapped_column(String(16), default="unacknowledged")
+    ack_user_id: Mapped[str | None] = mapped_column(String(120))
+    ack_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    # raise/clear transitions of this reduction key inside the flapping window
+    transitions: Mapped[int] = mapped_column(Integer, default=0)
+    # correlation (assurance/correlation): a child points at its root; a root lists impact
+    is_root_cause: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_alarm_id: Mapped[str | None] = mapped_column(String(64))
+    service_affecting: Mapped[bool] = mapped_column(Boolean, default=False)
+    # TMF642 plannedOutageIndicator: inService, outOfService (inside a maintenance window)
+    planned_outage: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"services": [{"id","name"}], "customers": [{"id","name"}], "products": [ids]}
+    impact: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+
+
+class AlarmComment(Base):
+    __tablename__ = "assurance_alarm_comment"
+
+    pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
+    alarm_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(120))
+    system_id: Mapped[str | None] = mapped_column(String(120))
+    comment: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
