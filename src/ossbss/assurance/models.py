@@ -80,3 +80,22 @@ class AlarmComment(Base):
     system_id: Mapped[str | None] = mapped_column(String(120))
     comment: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MaintenanceWindow(Base):
+    """Planned work: alarms on the listed resources (and on the ports and devices behind a
+    listed device, as correlation decides) between start and end are recorded but open no
+    ticket. Half-open [starts_at, ends_at)."""
+
+    __tablename__ = "assurance_maintenance_window"
+    __table_args__ = (Index("ix_assurance_maintenance_window_time", "ends_at", "starts_at"),)
+
+    pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    resource_ids: Mapped[list[str]] = mapped_column(JSONDocument)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
