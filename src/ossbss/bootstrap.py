@@ -126,6 +126,8 @@ def build(
     provisioning.subscribe(registry, clock)
     ordering.subscribe(registry, clock)
     payment.subscribe(registry, clock)
+    assurance.subscribe(registry, clock)
+    performance.subscribe(registry, clock)
     payment.configure(gateway=settings.payment_gateway)
     charging.configure(
         directory=charging.FunctionDirectory(usage.find_subscriber),

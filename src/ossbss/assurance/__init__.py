@@ -8,6 +8,7 @@ The room's only door: other rooms and the composition roots use what is listed h
 
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
 from ossbss.assurance.api import router
+from ossbss.assurance.handlers import subscribe
 from ossbss.assurance.signals import (
     ALARM_TYPES,
     CLEARED,
@@ -28,4 +29,5 @@ __all__ = [
     "AlarmSignal",
     "AlarmSink",
     "router",
+    "subscribe",
 ]

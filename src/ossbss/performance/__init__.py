@@ -6,6 +6,7 @@ The room's only door: other rooms and the composition roots use what is listed h
 """
 
 from ossbss.performance.api import router
+from ossbss.performance.handlers import subscribe
 from ossbss.performance.samples import (
     IN_BPS,
     IN_OCTETS,
@@ -32,4 +33,5 @@ __all__ = [
     "Sample",
     "SampleSink",
     "router",
+    "subscribe",
 ]

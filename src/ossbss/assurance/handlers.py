@@ -1,0 +1,9 @@
+"""assurance's reactions to events (its own and of the rooms beside and below it)."""
+
+from __future__ import annotations
+
+from ossbss.kernel import Clock, HandlerRegistry
+
+
+def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
+    """Every assurance reaction, registered once at start-up."""
