@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from ossbss.assurance import alarm_queries
+from ossbss.assurance import alarm_queries, alarm_requests
 from ossbss.assurance.alarm_view import (
     API_NAME,
     BASE_PATH,
@@ -19,7 +19,7 @@ from ossbss.assurance.alarm_view import (
     SPEC_FILE,
 )
 from ossbss.tmf import Api, Edge, json_response, paging, parse_list_query
-from ossbss.tmf.api import add_hub_routes
+from ossbss.tmf.api import PATCH_TYPES, add_hub_routes, read_json
 from ossbss.tmf.query import parse_fields, select_fields
 
 ALARM_API = Api(name=API_NAME, spec_file=SPEC_FILE, title="TMF642 Alarm Management")
@@ -84,19 +84,82 @@ def _add_routes(routes: APIRouter, edge: Edge, base: str, api: Api) -> None:
         )
         return json_response(_shown(request, edge, document))
 
+    def write(
+        method: str, path: str, operation_id: str, summary: str, status: int
+    ) -> Callable[[Any], Any]:
+        return routes.api_route(
+            base + path,
+            methods=[method],
+            tags=tags,
+            operation_id=operation_id + suffix,
+            summary=summary,
+            status_code=status,
+        )
+
+    @write("POST", "/alarm", "createAlarm", "Creates an Alarm", 201)
+    async def create_alarm(request: Request) -> Response:
+        payload = await read_json(request)
+        created, document = await edge.write(
+            request,
+            WRITERS,
+            lambda s, now: alarm_requests.create_alarm(s, payload=payload, now=now),
+        )
+        shown = _absolute(document, edge.base_url(request))
+        return json_response(shown, 201 if created else 200, {"Location": shown["href"]})
+
+    @write("PATCH", "/alarm/{id}", "patchAlarm", "Updates partially an Alarm", 200)
+    async def patch_alarm(request: Request, id: str) -> Response:
+        payload = await read_json(request, PATCH_TYPES)
+        document = await edge.write(
+            request,
+            WRITERS,
+            lambda s, now: alarm_requests.patch_alarm(
+                s, alarm_id=id, payload=payload, user=_user(request), now=now
+            ),
+        )
+        return json_response(_absolute(document, edge.base_url(request)))
+
+    @write("DELETE", "/alarm/{id}", "deleteAlarm", "Deletes a cleared Alarm", 204)
+    async def delete_alarm(request: Request, id: str) -> Response:
+        await edge.write(
+            request,
+            WRITERS,
+            lambda s, now: alarm_requests.delete_alarm(s, alarm_id=id, now=now),
+        )
+        return Response(status_code=204)
+
     for kind in TASKS:
-        _add_task_reads(routes, edge, base, kind, get)
+        _add_task_routes(routes, edge, base, kind, get, write)
     add_hub_routes(routes, api, edge)
 
 
-def _add_task_reads(
+def _user(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    return str(getattr(principal, "username", "unknown"))
+
+
+def _add_task_routes(
     routes: APIRouter,
     edge: Edge,
     base: str,
     kind: str,
     get: Callable[[str, str, str], Callable[[Any], Any]],
+    write: Callable[[str, str, str, str, int], Callable[[Any], Any]],
 ) -> None:
     title = kind[0].upper() + kind[1:]
+
+    @write("POST", f"/{kind}", f"create{title}", f"Creates a {title}", 201)
+    async def create_task(request: Request) -> Response:
+        payload = await read_json(request)
+        document = await edge.write(
+            request,
+            WRITERS,
+            lambda s, now: alarm_requests.run_task(
+                s, kind=kind, payload=payload, user=_user(request), now=now
+            ),
+        )
+        shown = _absolute(document, edge.base_url(request))
+        return json_response(shown, 201, {"Location": shown["href"]})
 
     @get(f"/{kind}", f"list{title}", f"List or find {title} objects")
     async def list_tasks(request: Request) -> Response:
