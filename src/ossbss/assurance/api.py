@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ossbss.assurance.alarm_api import add_alarm_routes
 from ossbss.tmf import Edge
 
 
 def router(edge: Edge) -> APIRouter:
     routes = APIRouter()
+    add_alarm_routes(routes, edge)
     return routes
