@@ -17,6 +17,13 @@ from ossbss.assurance.signals import (
     AlarmSignal,
     AlarmSink,
 )
+from ossbss.assurance.snmp import (
+    SnmpTrapListener,
+    TrapCollectorThread,
+    TrapMapping,
+    V3User,
+)
+from ossbss.assurance.snmp import load_users as load_snmp_v3_users
 
 RESOURCES: tuple[()] = ()
 
@@ -28,6 +35,11 @@ __all__ = [
     "SOURCES",
     "AlarmSignal",
     "AlarmSink",
+    "SnmpTrapListener",
+    "TrapCollectorThread",
+    "TrapMapping",
+    "V3User",
+    "load_snmp_v3_users",
     "router",
     "subscribe",
 ]
