@@ -8,6 +8,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
 
 from ossbss.assurance import AlarmSignal
 
@@ -18,6 +21,7 @@ IF_DESCR = "1.3.6.1.2.1.2.2.1.2"
 SENDER_ENGINE = "0x8000000001020304"
 RECEIVER_ENGINE = "0x80001f8880aabbccdd"
 V3_USER = ("nmsuser", "authpass123", "privpass123")
+RES = "/tmf-api/resourceInventoryManagement/v4/resource"
 
 
 class RecordingSink:
@@ -80,3 +84,36 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.01)
+
+
+def chars(**values: Any) -> list[dict[str, Any]]:
+    return [{"name": name, "value": value} for name, value in values.items()]
+
+
+def make_inventory(client: TestClient) -> tuple[str, str]:
+    """A device managed at 127.0.0.1 with a port of ifIndex 7 (through TMF639)."""
+    device = client.post(
+        RES,
+        json={
+            "@type": "Device",
+            "name": "pe1",
+            "resourceCharacteristic": chars(
+                vendor="Juniper", model="MX204", managementAddress="127.0.0.1"
+            ),
+        },
+    )
+    assert device.status_code == 201, device.text
+    device_id = device.json()["id"]
+    port = client.post(
+        RES,
+        json={
+            "@type": "Port",
+            "name": "xe-0/0/7",
+            "resourceCharacteristic": chars(name="xe-0/0/7", ifIndex=7),
+            "resourceRelationship": [
+                {"relationshipType": "isContainedIn", "resource": {"id": device_id}}
+            ],
+        },
+    )
+    assert port.status_code == 201, port.text
+    return device_id, port.json()["id"]

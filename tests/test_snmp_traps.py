@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,12 +23,12 @@ from snmp_helpers import (
     V3_USER,
     RecordingSink,
     link_varbinds,
+    make_inventory,
     run,
     v3_security,
     wait_for,
 )
 
-RES = "/tmf-api/resourceInventoryManagement/v4/resource"
 SOURCE_RATE, SOURCE_BURST = 20.0, 40.0
 
 
@@ -64,39 +63,6 @@ def collector(
 
 def target(collector: TrapCollectorThread) -> str:
     return f"127.0.0.1:{collector.listener.port}"
-
-
-def chars(**values: Any) -> list[dict[str, Any]]:
-    return [{"name": name, "value": value} for name, value in values.items()]
-
-
-def make_inventory(client: TestClient) -> tuple[str, str]:
-    """A device managed at 127.0.0.1 with a port of ifIndex 7 (through TMF639)."""
-    device = client.post(
-        RES,
-        json={
-            "@type": "Device",
-            "name": "pe1",
-            "resourceCharacteristic": chars(
-                vendor="Juniper", model="MX204", managementAddress="127.0.0.1"
-            ),
-        },
-    )
-    assert device.status_code == 201, device.text
-    device_id = device.json()["id"]
-    port = client.post(
-        RES,
-        json={
-            "@type": "Port",
-            "name": "xe-0/0/7",
-            "resourceCharacteristic": chars(name="xe-0/0/7", ifIndex=7),
-            "resourceRelationship": [
-                {"relationshipType": "isContainedIn", "resource": {"id": device_id}}
-            ],
-        },
-    )
-    assert port.status_code == 201, port.text
-    return device_id, port.json()["id"]
 
 
 def test_v2c_link_down_then_up_on_a_known_port(

@@ -25,7 +25,9 @@ from ossbss.assurance.snmp import (
     TrapMapping,
     V3User,
 )
+from ossbss.assurance.snmp import listener_from_settings as snmp_trap_listener
 from ossbss.assurance.snmp import load_users as load_snmp_v3_users
+from ossbss.assurance.snmp.cli import build_app as traps_cli
 from ossbss.assurance.store import IngestOutcome, ingest
 from ossbss.assurance.wiring import alarm_pipeline, configure
 
@@ -52,5 +54,7 @@ __all__ = [
     "ingest",
     "load_snmp_v3_users",
     "router",
+    "snmp_trap_listener",
     "subscribe",
+    "traps_cli",
 ]

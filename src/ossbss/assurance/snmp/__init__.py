@@ -6,6 +6,7 @@ from ossbss.assurance.snmp.listener import (
     TrapCollectorThread,
 )
 from ossbss.assurance.snmp.mapping import TrapMapping
+from ossbss.assurance.snmp.setup import listener_from_settings
 from ossbss.assurance.snmp.v3 import V3User, load_users
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "TrapCollectorThread",
     "TrapMapping",
     "V3User",
+    "listener_from_settings",
     "load_users",
 ]
