@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ossbss import billing, bootstrap, iam, payment, usage
+from ossbss import assurance, billing, bootstrap, iam, payment, usage
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
@@ -70,6 +70,7 @@ documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
+app.add_typer(assurance.traps_cli(_platform), name="assurance")
 
 
 def _fail(exc: DomainError) -> None:
@@ -171,6 +172,7 @@ def serve(
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
+    traps = _snmp_traps(platform) if settings.snmp_trap_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
     dunning = _dunning_schedule(platform) if workers else None
     documents = _document_renderer(platform) if workers else None
@@ -181,6 +183,8 @@ def serve(
     finally:
         if collector is not None:
             collector.stop()
+        if traps is not None:
+            traps.stop()
         if pickup is not None:
             pickup.stop()
         if dunning is not None:
@@ -263,6 +267,18 @@ def _radius_accounting(platform: bootstrap.Platform) -> usage.CollectorThread:
     )
     collector = usage.CollectorThread(server).start()
     console.print(f"RADIUS accounting on udp {server.host}:{server.port}", highlight=False)
+    return collector
+
+
+def _snmp_traps(platform: bootstrap.Platform) -> assurance.TrapCollectorThread:
+    """The SNMP trap collector on a thread of its own beside the API, into the alarm pipeline."""
+    sink = assurance.alarm_pipeline()
+    sink.start()  # idempotent: also with `serve --no-workers`, traps become alarms here
+    listener = assurance.snmp_trap_listener(
+        platform.settings, sink=sink, clock=platform.clock, database=platform.database
+    )
+    collector = assurance.TrapCollectorThread(listener).start()
+    console.print(f"SNMP traps on udp {listener.host}:{listener.port}", highlight=False)
     return collector
 
 

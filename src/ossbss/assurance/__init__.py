@@ -19,6 +19,15 @@ from ossbss.assurance.signals import (
     AlarmSignal,
     AlarmSink,
 )
+from ossbss.assurance.snmp import (
+    SnmpTrapListener,
+    TrapCollectorThread,
+    TrapMapping,
+    V3User,
+)
+from ossbss.assurance.snmp import listener_from_settings as snmp_trap_listener
+from ossbss.assurance.snmp import load_users as load_snmp_v3_users
+from ossbss.assurance.snmp.cli import build_app as traps_cli
 from ossbss.assurance.store import IngestOutcome, ingest
 from ossbss.assurance.wiring import alarm_pipeline, configure
 
@@ -36,9 +45,16 @@ __all__ = [
     "FlapRule",
     "IngestOutcome",
     "Overloaded",
+    "SnmpTrapListener",
+    "TrapCollectorThread",
+    "TrapMapping",
+    "V3User",
     "alarm_pipeline",
     "configure",
     "ingest",
+    "load_snmp_v3_users",
     "router",
+    "snmp_trap_listener",
     "subscribe",
+    "traps_cli",
 ]

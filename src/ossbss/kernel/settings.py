@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     # processes render them (0: one per core).
     billing_documents_interval_seconds: float = 30.0
     billing_documents_processes: int = 0
+    # The SNMP trap collector (v1/v2c/v3 TRAPs and INFORMs -> alarms) inside `serve` when
+    # enabled: accepted communities (comma-separated), the SNMPv3 users file (TOML, [[user]]),
+    # our engine ID for v3 INFORMs (hex; empty: a random one per start), the rules file (empty:
+    # the one shipped in ossbss/assurance/mapping/snmp.toml), flood control per source
+    # (notifications/s and burst; rate 0: off), and how often the inventory is read again.
+    snmp_trap_enabled: bool = False
+    snmp_trap_host: str = "127.0.0.1"
+    snmp_trap_port: int = 1162
+    snmp_trap_communities: str = "public"
+    snmp_trap_v3_users: Path | None = None
+    snmp_trap_engine_id: str = ""
+    snmp_trap_rules: Path | None = None
+    snmp_trap_source_rate: float = 1000.0
+    snmp_trap_source_burst: float = 5000.0
+    snmp_trap_directory_refresh_seconds: float = 30.0
     log_level: str = "INFO"
     # Alarms (assurance): a reduction key that raises and clears more than the threshold
     # times inside the window is flapping (its alarm stays active, flagged); the pipeline
