@@ -99,4 +99,16 @@ class Settings(BaseSettings):
     # processes render them (0: one per core).
     billing_documents_interval_seconds: float = 30.0
     billing_documents_processes: int = 0
+    # The syslog collector (assurance): UDP and TCP (RFC 6587 octet counting or LF framing) on
+    # this address inside `ossbss serve` when enabled; 0 picks a free port, -1 turns one off.
+    # The mapping file (TOML) turns lines into alarms (empty: assurance/mapping/syslog.toml).
+    syslog_enabled: bool = False
+    syslog_host: str = "127.0.0.1"
+    syslog_udp_port: int = 5514
+    syslog_tcp_port: int = 5514
+    syslog_mapping: Path | None = None
+    syslog_max_message_bytes: int = 8192
+    # Per-sender flood control (token bucket): messages per second, and the burst allowed.
+    syslog_rate_per_source: float = 2000.0
+    syslog_burst_per_source: int = 5000
     log_level: str = "INFO"
