@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ossbss.assurance import alertmanager
 from ossbss.tmf import Edge
 
 
 def router(edge: Edge) -> APIRouter:
     routes = APIRouter()
+    routes.include_router(alertmanager.routes(edge))
     return routes
