@@ -112,3 +112,10 @@ class Settings(BaseSettings):
     syslog_rate_per_source: float = 2000.0
     syslog_burst_per_source: int = 5000
     log_level: str = "INFO"
+    # Alarms (assurance): a reduction key that raises and clears more than the threshold
+    # times inside the window is flapping (its alarm stays active, flagged); the pipeline
+    # stores signals in batches of up to this many and refuses more than max pending.
+    alarm_flap_window_seconds: float = 600.0
+    alarm_flap_threshold: int = 5
+    alarm_pipeline_batch_size: int = 2000
+    alarm_pipeline_max_pending: int = 200_000
