@@ -187,7 +187,7 @@ def test_credentials_are_the_api_key(
 # -- a real Alertmanager ----------------------------------------------------------------------
 
 
-class _ServedApp:
+class ServedApp:
     """Our app on a real loopback port (Alertmanager has to reach it)."""
 
     def __init__(self, platform: bootstrap.Platform) -> None:
@@ -201,7 +201,7 @@ class _ServedApp:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    def __enter__(self) -> _ServedApp:
+    def __enter__(self) -> ServedApp:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -218,7 +218,7 @@ class _ServedApp:
 def test_a_real_alertmanager_fires_and_resolves_into_our_webhook(
     platform: bootstrap.Platform, sink: RecordingSink, tmp_path: Path
 ) -> None:
-    with _ServedApp(platform) as served:
+    with ServedApp(platform) as served:
         peer = lab_alertmanager.start_alertmanager(
             workdir=tmp_path / "am",
             webhook_url=f"http://127.0.0.1:{served.port}{WEBHOOK}",

@@ -29,12 +29,14 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
 
+from ossbss.assurance import wiring
 from ossbss.assurance.objects import AlarmedObject, ObjectDirectory
+from ossbss.assurance.pipeline import Overloaded
 from ossbss.assurance.signals import ALARM_TYPES, CLEARED, AlarmSignal
 from ossbss.kernel.db import Database
 from ossbss.kernel.errors import InvalidInput
 from ossbss.tmf import Edge
-from ossbss.tmf.api import json_response, read_json
+from ossbss.tmf.api import error_body, json_response, read_json
 
 BASE = "/assurance/v1/alertmanager"
 ROLES = frozenset({"noc"})
@@ -74,15 +76,14 @@ _sink_provider: Callable[[], DurableSink] | None = None
 
 
 def use_sink(provider: Callable[[], DurableSink] | None) -> None:
-    """Where the routes put their signals (the composition root wires the alarm pipeline)."""
+    """Put the routes' signals somewhere else than the platform's alarm pipeline (tests);
+    None goes back to the pipeline."""
     global _sink_provider
     _sink_provider = provider
 
 
 def _sink() -> DurableSink:
-    if _sink_provider is None:
-        raise RuntimeError("no alarm pipeline configured for the Alertmanager routes")
-    return _sink_provider()
+    return _sink_provider() if _sink_provider is not None else wiring.alarm_pipeline()
 
 
 # -- the label set's fingerprint (prometheus/common model.LabelSet.Fingerprint) ----------------
@@ -161,8 +162,8 @@ def _signal(
     if generator is not None and not isinstance(generator, str):
         raise _invalid(f"{where}.generatorURL", "a string")
     given = alert.get("fingerprint")
-    if given is not None and (not isinstance(given, str) or not given):
-        raise _invalid(f"{where}.fingerprint", "a non-empty string")
+    if given is not None and (not isinstance(given, str) or not 0 < len(given) <= 64):
+        raise _invalid(f"{where}.fingerprint", "a string of 1 to 64 characters")
     key = given or fingerprint(labels)
     alarmed = _alarmed_object(labels, directory)
     severity_label = labels.get("severity", "").lower()
@@ -175,13 +176,13 @@ def _signal(
         source="alertmanager",
         reduction_key=f"alertmanager:{key}",
         alarm_type=alarm_type if alarm_type in ALARM_TYPES else DEFAULT_ALARM_TYPE,
-        probable_cause=labels.get("alertname") or "prometheusAlert",
+        probable_cause=(labels.get("alertname") or "prometheusAlert")[:120],
         perceived_severity=CLEARED if resolved else SEVERITY.get(severity_label, "indeterminate"),
         occurred_at=(ends_at if resolved and ends_at else starts_at) or now,
         alarmed_object_id=alarmed.id if alarmed else None,
         alarmed_object_type=alarmed.type if alarmed else None,
-        source_address=labels.get("instance") or labels.get("device"),
-        specific_problem=annotations.get("summary"),
+        source_address=(labels.get("instance") or labels.get("device") or "")[:200] or None,
+        specific_problem=(annotations.get("summary") or "")[:400] or None,
         text=annotations.get("description") or annotations.get("summary"),
         external_alarm_id=key,
         clears=resolved,
@@ -310,7 +311,12 @@ def routes(edge: Edge) -> APIRouter:
         directory = directories.get(edge.database)
         signals = to_signals(body, now=edge.clock.now(), directory=directory)
         if signals:
-            await asyncio.wrap_future(_sink().submit_durable(signals))
+            try:
+                await asyncio.wrap_future(_sink().submit_durable(signals))
+            except Overloaded:
+                # Alertmanager and Prometheus retry on 5xx: nothing of the body was stored
+                body = error_body(503, "OVERLOADED", "The alarm pipeline is full", "retry later")
+                return json_response(body, 503, {"Retry-After": "1"})
         return json_response({"accepted": len(signals)})
 
     @router.post(f"{BASE}/webhook", summary="Alertmanager webhook receiver (payload version 4)")

@@ -25,7 +25,7 @@ from ossbss.assurance.signals import AlarmSignal, AlarmSink
 from ossbss.assurance.syslog.framing import FrameDecoder, Oversized
 from ossbss.assurance.syslog.mapping import SyslogMapping
 from ossbss.assurance.syslog.parser import Garbled, parse
-from ossbss.kernel import Clock
+from ossbss.kernel import Clock, Database
 
 log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 10.0
@@ -268,6 +268,16 @@ class _UdpProtocol(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         log.debug("syslog udp socket error: %s", exc)
+
+
+def directory_loader(database: Database) -> Callable[[], ObjectDirectory]:
+    """The inventory's object directory, read fresh at each call (the collector refreshes)."""
+
+    def load() -> ObjectDirectory:
+        with database.unit_of_work(write=False) as session:
+            return ObjectDirectory.load(session)
+
+    return load
 
 
 class SyslogThread:

@@ -99,7 +99,7 @@ class SyslogMapping:
         severity = CLEARED if rule.clears else rule.severity
         return AlarmSignal(
             source="syslog",
-            reduction_key=f"syslog:{host.lower()}:{key}",
+            reduction_key=_bounded(f"syslog:{host.lower()}:{key}"),
             alarm_type=rule.alarm_type,
             probable_cause=rule.probable_cause,
             perceived_severity=severity or self.severity_map[message.severity],
@@ -129,7 +129,7 @@ class SyslogMapping:
         tag = message.app_name or "-"
         return AlarmSignal(
             source="syslog",
-            reduction_key=f"syslog:{host.lower()}:unmatched:{tag}:{digest}",
+            reduction_key=_bounded(f"syslog:{host.lower()}:unmatched:{tag}:{digest}"),
             alarm_type=self.unmatched_alarm_type,
             probable_cause=self.unmatched_probable_cause,
             perceived_severity="indeterminate",
@@ -154,6 +154,14 @@ class SyslogMapping:
                 if found is not None:
                     return found
         return None
+
+
+def _bounded(key: str, limit: int = 400) -> str:
+    """A reduction key fits its column: an overlong one keeps its head and a digest of all."""
+    if len(key) <= limit:
+        return key
+    digest = hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
+    return f"{key[: limit - len(digest) - 1]}#{digest}"
 
 
 def _occurred_at(message: SyslogMessage, received_at: datetime) -> datetime:
