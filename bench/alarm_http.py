@@ -89,13 +89,14 @@ def main() -> None:
             batch = lua_batch(work, args.batch)
             common = {"seconds": args.seconds, "connections": args.connections}
             common["threads"] = args.threads
-            results = {
-                "bare single": wrk(f"{bare}{TMF642}", single, **common),
-                "ours single": wrk(f"{ours}{TMF642}", single, **common),
-                "bare batch": wrk(f"{bare}{OURS_V2}", batch, **common),
-                "ours batch": wrk(f"{ours}{OURS_V2}", batch, **common),
-                "alertmanager batch": wrk(f"{am}{AM_V2}", batch, **common),
-            }
+            results = {"bare single": wrk(f"{bare}{TMF642}", single, **common)}
+            if serves_tmf642(ours):
+                results["ours single"] = wrk(f"{ours}{TMF642}", single, **common)
+            else:
+                print(f"ours does not serve POST {TMF642} (yet): (a) is the reference only")
+            results["bare batch"] = wrk(f"{bare}{OURS_V2}", batch, **common)
+            results["ours batch"] = wrk(f"{ours}{OURS_V2}", batch, **common)
+            results["alertmanager batch"] = wrk(f"{am}{AM_V2}", batch, **common)
         finally:
             if peer is not None:
                 peer.stop()
@@ -143,6 +144,24 @@ def wait_up(url: str, method: str = "GET", timeout: float = 60.0) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"{url} did not come up")
+
+
+def serves_tmf642(base: str) -> bool:
+    probe = {
+        "alarmType": "communicationsAlarm",
+        "perceivedSeverity": "minor",
+        "probableCause": "benchProbe",
+        "sourceSystemId": "bench",
+        "state": "raised",
+        "alarmRaisedTime": "2026-11-26T10:00:00Z",
+        "alarmedObject": {"id": "dev-probe"},
+    }
+    answer = httpx.post(
+        f"{base}{TMF642}", json=probe, headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+    )
+    if answer.status_code >= 300 and answer.status_code != 404:
+        print(f"TMF642 probe answered {answer.status_code}: {answer.text[:300]}")
+    return answer.status_code < 300
 
 
 def lua_single(work: Path) -> Path:
@@ -232,7 +251,7 @@ def count_alarms(database: Path) -> str:
 
 
 def report(results: dict[str, Run], batch: int, stored: str) -> None:
-    bare, ours = results["bare single"], results["ours single"]
+    bare, ours = results["bare single"], results.get("ours single")
     print()
     print(f"{'scenario':22s} {'req/s':>9s} {'alarms/s':>10s} {'p99 ms':>8s} {'non-2xx':>8s}")
     for name, run in results.items():
@@ -244,12 +263,13 @@ def report(results: dict[str, Run], batch: int, stored: str) -> None:
     ours_batch = results["ours batch"].requests_per_second * batch
     am_batch = results["alertmanager batch"].requests_per_second * batch
     print()
-    print(
-        f"(a) single POST: ours {ours.requests_per_second:.0f}/s (target ≥ 2,000), "
-        f"p99 {ours.p99_ms:.2f} ms vs bare {bare.p99_ms:.2f} ms = "
-        f"{ours.p99_ms / bare.p99_ms:.2f}x (target ≤ 2x); rate "
-        f"{ours.requests_per_second / bare.requests_per_second:.0%} of bare"
-    )
+    if ours is not None:
+        print(
+            f"(a) single POST: ours {ours.requests_per_second:.0f}/s (target ≥ 2,000), "
+            f"p99 {ours.p99_ms:.2f} ms vs bare {bare.p99_ms:.2f} ms = "
+            f"{ours.p99_ms / bare.p99_ms:.2f}x (target ≤ 2x); rate "
+            f"{ours.requests_per_second / bare.requests_per_second:.0%} of bare"
+        )
     print(
         f"(b) batches of {batch}: ours {ours_batch:.0f} alarms/s (target ≥ 20,000), "
         f"Alertmanager {am_batch:.0f} alarms/s: ratio {ours_batch / am_batch:.2f}x (target ≥ 2x)"
