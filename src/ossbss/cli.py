@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from ossbss import assurance, billing, bootstrap, iam, payment, usage
+from ossbss.assurance import syslog as assurance_syslog
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
@@ -173,6 +174,7 @@ def serve(
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
     traps = _snmp_traps(platform) if settings.snmp_trap_enabled else None
+    syslog = _syslog(platform) if settings.syslog_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
     dunning = _dunning_schedule(platform) if workers else None
     documents = _document_renderer(platform) if workers else None
@@ -185,6 +187,8 @@ def serve(
             collector.stop()
         if traps is not None:
             traps.stop()
+        if syslog is not None:
+            syslog.stop()
         if pickup is not None:
             pickup.stop()
         if dunning is not None:
@@ -279,6 +283,28 @@ def _snmp_traps(platform: bootstrap.Platform) -> assurance.TrapCollectorThread:
     )
     collector = assurance.TrapCollectorThread(listener).start()
     console.print(f"SNMP traps on udp {listener.host}:{listener.port}", highlight=False)
+    return collector
+
+
+def _syslog(platform: bootstrap.Platform) -> assurance_syslog.SyslogThread:
+    """The syslog collector (UDP and TCP) on a thread of its own, into the alarm pipeline."""
+    settings = platform.settings
+    server = assurance_syslog.SyslogCollector(
+        sink=assurance.alarm_pipeline(),
+        mapping=assurance_syslog.SyslogMapping.load(settings.syslog_mapping),
+        directory=assurance_syslog.directory_loader(platform.database),
+        clock=platform.clock,
+        host=settings.syslog_host,
+        udp_port=settings.syslog_udp_port if settings.syslog_udp_port >= 0 else None,
+        tcp_port=settings.syslog_tcp_port if settings.syslog_tcp_port >= 0 else None,
+        max_message_bytes=settings.syslog_max_message_bytes,
+        rate_per_source=settings.syslog_rate_per_source,
+        burst_per_source=settings.syslog_burst_per_source,
+    )
+    collector = assurance_syslog.SyslogThread(server).start()
+    console.print(
+        f"syslog on {server.host} udp {server.udp_port} tcp {server.tcp_port}", highlight=False
+    )
     return collector
 
 

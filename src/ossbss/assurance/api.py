@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ossbss.assurance.alarm_api import add_alarm_routes
+from ossbss.assurance import alertmanager
 from ossbss.tmf import Edge
 
 
 def router(edge: Edge) -> APIRouter:
     routes = APIRouter()
     add_alarm_routes(routes, edge)
+    routes.include_router(alertmanager.routes(edge))
     return routes

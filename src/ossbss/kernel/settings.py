@@ -114,6 +114,18 @@ class Settings(BaseSettings):
     snmp_trap_source_rate: float = 1000.0
     snmp_trap_source_burst: float = 5000.0
     snmp_trap_directory_refresh_seconds: float = 30.0
+    # The syslog collector (assurance): UDP and TCP (RFC 6587 octet counting or LF framing) on
+    # this address inside `ossbss serve` when enabled; 0 picks a free port, -1 turns one off.
+    # The mapping file (TOML) turns lines into alarms (empty: assurance/mapping/syslog.toml).
+    syslog_enabled: bool = False
+    syslog_host: str = "127.0.0.1"
+    syslog_udp_port: int = 5514
+    syslog_tcp_port: int = 5514
+    syslog_mapping: Path | None = None
+    syslog_max_message_bytes: int = 8192
+    # Per-sender flood control (token bucket): messages per second, and the burst allowed.
+    syslog_rate_per_source: float = 2000.0
+    syslog_burst_per_source: int = 5000
     log_level: str = "INFO"
     # Alarms (assurance): a reduction key that raises and clears more than the threshold
     # times inside the window is flapping (its alarm stays active, flagged); the pipeline
