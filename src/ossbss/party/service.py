@@ -27,8 +27,9 @@ def customer_names(session: Session, *, customer_ids: Collection[str]) -> dict[s
     found: dict[str, str | None] = {}
     wanted = list(dict.fromkeys(customer_ids))
     for start in range(0, len(wanted), 900):
-        rows = session.execute(
-            select(Customer.id, Customer.name).where(Customer.id.in_(wanted[start : start + 900]))
-        )
-        found.update(dict(rows))
+        chunk = wanted[start : start + 900]
+        for customer_id, name in session.execute(
+            select(Customer.id, Customer.name).where(Customer.id.in_(chunk))
+        ):
+            found[customer_id] = name
     return found
