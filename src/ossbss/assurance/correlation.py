@@ -15,7 +15,7 @@ Set-based: a handful of queries per batch whatever its size (docs/rooms/assuranc
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -136,14 +136,12 @@ def _correlate_fresh(session: Session, fresh: list[_Alarm], now: datetime) -> li
     )
     # A port down that hurts no service stays a plain alarm.
     kept = [a for a in assessments if a.root.kind != "port" or a.services]
-    events: list[Event] = []
-    for assessment in kept:
-        root = assessment.root
-        scope.add(session, root_alarm_id=root.alarm_id, resource_ids=root.scope)
-        _group(session, root.alarm_id, root.scope, planned=assessment.planned)
-        events += impact.started_events(assessment, occurred_at=now)
+    if not kept:
+        return []
+    scope.add_many(session, {a.root.alarm_id: a.root.scope for a in kept})
+    _group(session, kept)
     _mark_roots(session, kept, {alarm.id: alarm.pk for alarm in rest})
-    return events
+    return [event for a in kept for event in impact.started_events(a, occurred_at=now)]
 
 
 def _candidates(session: Session, alarms: list[_Alarm]) -> list[Candidate]:
@@ -223,31 +221,42 @@ def _root(candidate: Candidate, alarm: _Alarm) -> impact.Root:
     )
 
 
-def _group(session: Session, root_id: str, members: Collection[str], *, planned: bool) -> None:
-    """Every active alarm on the root's scope becomes its child; roots among them step down
-    (they keep the outages they announced; their scopes go)."""
+def _group(session: Session, assessments: Sequence[impact.Assessment]) -> None:
+    """Every active alarm on a new root's scope becomes its child (the first root's, in
+    election order, when scopes overlap); roots among them step down (they keep the outages
+    they announced; their scopes go; their children follow them)."""
+    owner: dict[str, str] = {}
+    for assessment in assessments:
+        for member in assessment.root.scope:
+            owner.setdefault(member, assessment.root.alarm_id)
+    planned = {a.root.alarm_id for a in assessments if a.planned}
+    new_roots = {a.root.alarm_id for a in assessments}
     c = ALARMS.c
-    children: list[str] = []
-    demoted: list[str] = []
-    for chunk in chunks(members):
+    children: dict[str, list[str]] = {}
+    demoted: dict[str, list[str]] = {}
+    for chunk in chunks(owner):
         rows = session.execute(
-            select(c.id, c.is_root_cause).where(
-                c.alarmed_object_id.in_(chunk), c.state != "cleared", c.id != root_id
+            select(c.id, c.alarmed_object_id, c.is_root_cause).where(
+                c.alarmed_object_id.in_(chunk), c.state != "cleared"
             )
         )
-        for alarm_id, was_root in rows:
-            children.append(alarm_id)
+        for alarm_id, object_id, was_root in rows:
+            root_id = owner[object_id]
+            if alarm_id in new_roots:
+                continue
+            children.setdefault(root_id, []).append(alarm_id)
             if was_root:
-                demoted.append(alarm_id)
-    scope.drop(session, root_alarm_ids=demoted)
-    _set_parent(session, root_id, children, planned=planned)
-    # children of a demoted root follow it to the new root
-    for chunk in chunks(demoted):
-        session.execute(
-            update(ALARMS)
-            .where(c.parent_alarm_id.in_(chunk), c.state != "cleared")
-            .values(parent_alarm_id=root_id)
-        )
+                demoted.setdefault(root_id, []).append(alarm_id)
+    scope.drop(session, root_alarm_ids=[i for ids in demoted.values() for i in ids])
+    for root_id, members in children.items():
+        _set_parent(session, root_id, members, planned=root_id in planned)
+    for root_id, members in demoted.items():
+        for chunk in chunks(members):
+            session.execute(
+                update(ALARMS)
+                .where(c.parent_alarm_id.in_(chunk), c.state != "cleared")
+                .values(parent_alarm_id=root_id)
+            )
 
 
 def _set_parent(session: Session, root_id: str, ids: Sequence[str], *, planned: bool) -> None:

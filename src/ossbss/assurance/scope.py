@@ -4,7 +4,7 @@ arriving later on one of them finds its root with one indexed query."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import cast
 
 from sqlalchemy import String, Table, delete, insert, select
@@ -34,12 +34,15 @@ def chunks(values: Iterable[str]) -> Iterable[list[str]]:
         yield items[start : start + _CHUNK]
 
 
-def add(session: Session, *, root_alarm_id: str, resource_ids: Collection[str]) -> None:
-    if resource_ids:
-        session.execute(
-            insert(SCOPE),
-            [{"root_alarm_id": root_alarm_id, "resource_id": rid} for rid in set(resource_ids)],
-        )
+def add_many(session: Session, scopes: Mapping[str, Collection[str]]) -> None:
+    """root alarm id -> the resources it covers, in one executemany."""
+    rows = [
+        {"root_alarm_id": root_alarm_id, "resource_id": resource_id}
+        for root_alarm_id, resource_ids in scopes.items()
+        for resource_id in set(resource_ids)
+    ]
+    if rows:
+        session.execute(insert(SCOPE), rows)
 
 
 def drop(session: Session, *, root_alarm_ids: Collection[str]) -> None:
