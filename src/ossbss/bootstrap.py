@@ -136,6 +136,10 @@ def build(
         validity_seconds=settings.charging_validity_seconds,
     )
     billing.configure_documents(operator=billing.Operator.from_settings(settings))
+    assurance.configure_tickets(
+        auto_resolve=settings.ticket_auto_resolve,
+        policy=assurance.load_sla_policy(settings.ticket_sla_policy),
+    )
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds

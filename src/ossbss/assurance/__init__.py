@@ -9,6 +9,7 @@ The room's only door: other rooms and the composition roots use what is listed h
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
 from ossbss.assurance.api import router
 from ossbss.assurance.handlers import subscribe
+from ossbss.assurance.maintenance import covering
 from ossbss.assurance.signals import (
     ALARM_TYPES,
     CLEARED,
@@ -17,8 +18,20 @@ from ossbss.assurance.signals import (
     AlarmSignal,
     AlarmSink,
 )
+from ossbss.assurance.tickets import (
+    TROUBLE_TICKET,
+    DueTicket,
+    SlaSweep,
+    configure_tickets,
+    sweep_sla,
+    tickets_near_breach,
+)
+from ossbss.assurance.tickets import (
+    load_policy as load_sla_policy,
+)
+from ossbss.assurance.tickets import models as _ticket_models  # noqa: F401  (registers the table)
 
-RESOURCES: tuple[()] = ()
+RESOURCES = (TROUBLE_TICKET,)
 
 __all__ = [
     "ALARM_TYPES",
@@ -26,8 +39,17 @@ __all__ = [
     "RESOURCES",
     "SEVERITIES",
     "SOURCES",
+    # trouble tickets and maintenance windows
+    "TROUBLE_TICKET",
     "AlarmSignal",
     "AlarmSink",
+    "DueTicket",
+    "SlaSweep",
+    "configure_tickets",
+    "covering",
+    "load_sla_policy",
     "router",
     "subscribe",
+    "sweep_sla",
+    "tickets_near_breach",
 ]

@@ -100,3 +100,9 @@ class Settings(BaseSettings):
     billing_documents_interval_seconds: float = 30.0
     billing_documents_processes: int = 0
     log_level: str = "INFO"
+    # Trouble tickets: a cleared root alarm resolves its ticket (off: a note only); the SLA
+    # policy TOML (empty: ossbss/assurance/tickets/sla.toml); how often `serve`/`worker` tell
+    # hub subscribers about missed SLA times (0: never; reads compute the SLA anyway).
+    ticket_auto_resolve: bool = True
+    ticket_sla_policy: Path | None = None
+    ticket_sla_sweep_seconds: float = 60.0
