@@ -8,8 +8,10 @@ The room's only door: other rooms and the composition roots use what is listed h
 
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
 from ossbss.assurance.api import router
+from ossbss.assurance.flapping import FlapRule
 from ossbss.assurance.handlers import subscribe
 from ossbss.assurance.maintenance import covering
+from ossbss.assurance.pipeline import AlarmPipeline, Overloaded
 from ossbss.assurance.signals import (
     ALARM_TYPES,
     CLEARED,
@@ -18,6 +20,7 @@ from ossbss.assurance.signals import (
     AlarmSignal,
     AlarmSink,
 )
+from ossbss.assurance.store import IngestOutcome, ingest
 from ossbss.assurance.tickets import (
     TROUBLE_TICKET,
     DueTicket,
@@ -30,6 +33,7 @@ from ossbss.assurance.tickets import (
     load_policy as load_sla_policy,
 )
 from ossbss.assurance.tickets import models as _ticket_models  # noqa: F401  (registers the table)
+from ossbss.assurance.wiring import alarm_pipeline, configure
 
 RESOURCES = (TROUBLE_TICKET,)
 
@@ -39,14 +43,20 @@ __all__ = [
     "RESOURCES",
     "SEVERITIES",
     "SOURCES",
-    # trouble tickets and maintenance windows
     "TROUBLE_TICKET",
+    "AlarmPipeline",
     "AlarmSignal",
     "AlarmSink",
     "DueTicket",
+    "FlapRule",
+    "IngestOutcome",
+    "Overloaded",
     "SlaSweep",
+    "alarm_pipeline",
+    "configure",
     "configure_tickets",
     "covering",
+    "ingest",
     "load_sla_policy",
     "router",
     "subscribe",
