@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
-from ossbss import assurance
+from ossbss import assurance, cli
 from ossbss.bootstrap import Platform
 from ossbss.kernel import parse_datetime
 
@@ -99,3 +101,30 @@ def test_readers_may_not_plan_windows(client: TestClient, platform: Platform) ->
     headers = {"Authorization": f"Bearer {key}"}
     assert client.post(WINDOWS, json=_window(site), headers=headers).status_code == 403
     assert client.get(WINDOWS, headers=headers).status_code == 200
+
+
+def test_the_cli_plans_lists_and_removes_windows(
+    client: TestClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = _site(client, "Limerick 1")
+    monkeypatch.setenv("OSSBSS_DATABASE_URL", platform.settings.database_url)
+    runner = CliRunner()
+    period = ["--start", "2026-01-16T01:00:00Z", "--end", "2026-01-16T03:00:00Z"]
+    added = runner.invoke(
+        cli.app, ["assurance", "maintenance", "add", "Splice", *period, "--resource", site]
+    )
+    assert added.exit_code == 0, added.output
+    window_id = added.output.split()[-1]
+    assert client.get(f"{WINDOWS}/{window_id}").json()["createdBy"] == "cli"
+    listed = runner.invoke(cli.app, ["assurance", "maintenance", "list"])
+    assert window_id[:8] in listed.output
+    assert "Splice" in listed.output
+    backwards = ["--start", "2026-01-16T03:00:00Z", "--end", "2026-01-16T01:00:00Z"]
+    bad = runner.invoke(
+        cli.app, ["assurance", "maintenance", "add", "Oops", *backwards, "--resource", site]
+    )
+    assert bad.exit_code == 1
+    assert "validFor.endDateTime" in bad.output
+    removed = runner.invoke(cli.app, ["assurance", "maintenance", "remove", window_id])
+    assert removed.exit_code == 0, removed.output
+    assert _total(client) == 0

@@ -14,6 +14,7 @@ from ossbss import assurance
 from ossbss.bootstrap import Platform
 from ossbss.events.assurance import AlarmCleared, RootCauseImpact
 from ossbss.kernel import FixedClock
+from test_hub import Listener, listener  # noqa: F401  (fixture)
 from tickets_world import TICKETS, add_alarm, deliver
 
 
@@ -168,8 +169,14 @@ def test_tickets_near_breach_for_the_console(
 
 
 def test_the_sweep_notifies_each_breach_once(
-    client: TestClient, platform: Platform, clock: FixedClock, alarm: str
+    client: TestClient,
+    platform: Platform,
+    clock: FixedClock,
+    alarm: str,
+    listener: Listener,  # noqa: F811
 ) -> None:
+    hub = client.post("/tmf-api/troubleTicket/v4/hub", json={"callback": listener.url})
+    assert hub.status_code == 201
     deliver(platform, _impact(clock, perceived_severity="critical"))
     with platform.database.unit_of_work() as session:
         assert assurance.sweep_sla(session, now=clock.now()) == []
@@ -182,3 +189,12 @@ def test_the_sweep_notifies_each_breach_once(
     clock.advance(timedelta(hours=4))
     with platform.database.unit_of_work() as session:
         assert assurance.sweep_sla(session, now=clock.now()) == swept  # now resolve-by too
+    platform.dispatcher.run_pending()
+    assert listener.types() == [
+        "TroubleTicketCreateEvent",
+        "TroubleTicketAttributeValueChangeEvent",
+        "TroubleTicketAttributeValueChangeEvent",
+    ]
+    first, second = (event["event"]["troubleTicket"]["sla"] for event in listener.events[1:])
+    assert (first["respondBreached"], first["resolveBreached"]) == (True, False)
+    assert (second["respondBreached"], second["resolveBreached"]) == (True, True)

@@ -8,6 +8,7 @@ from ossbss.assurance.tickets.automation import (
     root_alarm_cleared,
     subscribe_tickets,
 )
+from ossbss.assurance.tickets.cli import add_commands as add_ticket_commands
 from ossbss.assurance.tickets.domain import SlaPolicy
 from ossbss.assurance.tickets.listing import DueTicket, list_tickets, tickets_near_breach
 from ossbss.assurance.tickets.policy import load_policy, parse_policy
@@ -29,6 +30,7 @@ __all__ = [
     "SlaPolicy",
     "SlaSweep",
     "add_note",
+    "add_ticket_commands",
     "add_ticket_routes",
     "configure_tickets",
     "create_ticket",

@@ -40,9 +40,11 @@ def sweep_sla(session: Session, *, now: datetime) -> list[str]:
         t.resolve_by < _coalesce(t.ended_at, now),
         t.resolve_breach_notified.is_(False),
     )
-    rows = list(
-        session.scalars(select(t).where(or_(respond_missed, resolve_missed)).order_by(t.pk))
-    )
+    query = select(t).where(or_(respond_missed, resolve_missed)).order_by(t.pk)
+    if session.get_bind().dialect.name == "postgresql":
+        # sweeps in several processes: each breach is claimed (and notified) by one of them
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
     near = current_policy().near_breach
     for row in rows:
         respond = row.respond_by is not None and row.respond_by < (row.responded_at or now)
