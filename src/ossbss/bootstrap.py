@@ -153,6 +153,10 @@ def build(
         flap_rule=flap_rule,
     )
     assurance.configure(pipeline=alarm_pipeline, flap_rule=flap_rule)
+    assurance.configure_tickets(
+        auto_resolve=settings.ticket_auto_resolve,
+        policy=assurance.load_sla_policy(settings.ticket_sla_policy),
+    )
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds

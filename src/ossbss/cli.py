@@ -71,7 +71,10 @@ documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
-app.add_typer(assurance.traps_cli(_platform), name="assurance")
+assurance_app = assurance.traps_cli(_platform)  # traps
+assurance_app.info.help = "Fault management: alarm collectors, maintenance, trouble tickets."
+assurance.add_ticket_commands(assurance_app, _platform)  # maintenance, tickets
+app.add_typer(assurance_app, name="assurance")
 
 
 def _fail(exc: DomainError) -> None:
@@ -178,6 +181,7 @@ def serve(
     pickup = _cdr_pickup(platform) if workers else None
     dunning = _dunning_schedule(platform) if workers else None
     documents = _document_renderer(platform) if workers else None
+    sla_sweep = _ticket_sla_sweep(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -195,6 +199,17 @@ def serve(
             dunning.stop()
         if documents is not None:
             documents.stop()
+        if sla_sweep is not None:
+            sla_sweep.stop()
+
+
+def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:
+    """Missed ticket SLA times told to hub subscribers every OSSBSS_TICKET_SLA_SWEEP_SECONDS
+    (0: never; a ticket's SLA is computed on every read anyway)."""
+    interval = platform.settings.ticket_sla_sweep_seconds
+    if interval <= 0:
+        return None
+    return assurance.SlaSweep(platform.database, platform.clock, interval=interval).start()
 
 
 def _dunning_schedule(platform: bootstrap.Platform) -> payment.DunningSchedule | None:
@@ -323,6 +338,7 @@ def worker() -> None:
     pickup = _cdr_pickup(platform)
     dunning = _dunning_schedule(platform)
     documents = _document_renderer(platform)
+    sla_sweep = _ticket_sla_sweep(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -336,6 +352,8 @@ def worker() -> None:
             dunning.stop()
         if documents is not None:
             documents.stop()
+        if sla_sweep is not None:
+            sla_sweep.stop()
         platform.close()
 
 

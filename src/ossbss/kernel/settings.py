@@ -134,3 +134,9 @@ class Settings(BaseSettings):
     alarm_flap_threshold: int = 5
     alarm_pipeline_batch_size: int = 2000
     alarm_pipeline_max_pending: int = 200_000
+    # Trouble tickets: a cleared root alarm resolves its ticket (off: a note only); the SLA
+    # policy TOML (empty: ossbss/assurance/tickets/sla.toml); how often `serve`/`worker` tell
+    # hub subscribers about missed SLA times (0: never; reads compute the SLA anyway).
+    ticket_auto_resolve: bool = True
+    ticket_sla_policy: Path | None = None
+    ticket_sla_sweep_seconds: float = 60.0
