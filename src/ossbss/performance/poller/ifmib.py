@@ -16,6 +16,8 @@ from ossbss.performance.poller.client import SnmpClient
 from ossbss.performance.poller.rules import DeviceReading, PortBinding, PortReading
 
 SYS_UPTIME: Oid = (1, 3, 6, 1, 2, 1, 1, 3, 0)
+# GETBULK's non-repeaters are GETNEXTs: ask for the object to get its instance .0.
+SYS_UPTIME_OBJECT: Oid = SYS_UPTIME[:-1]
 IF_DESCR: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1, 2)
 IF_OPER_STATUS: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1, 8)
 IF_IN_OCTETS: Oid = (1, 3, 6, 1, 2, 1, 2, 2, 1, 10)  # Counter32
@@ -72,7 +74,7 @@ async def read_device(
         varbinds = await client.get_bulk(
             target.address,
             target.community,
-            [SYS_UPTIME, *asked] if first else asked,
+            [SYS_UPTIME_OBJECT, *asked] if first else asked,
             non_repeaters=1 if first else 0,
             max_repetitions=repetitions,
         )
@@ -115,7 +117,9 @@ async def read_device(
 
 
 def _uptime(varbind: VarBind) -> int | None:
-    return varbind.value if isinstance(varbind.value, int) else None
+    if varbind.oid != SYS_UPTIME or not isinstance(varbind.value, int):
+        return None
+    return varbind.value
 
 
 def _index_in(varbind: VarBind, column: Oid, *, after: Oid) -> int | None:

@@ -71,6 +71,8 @@ def targets_from(
 
 def _ip(address: str) -> str | None:
     host = address.split("/", 1)[0].strip()
+    if host.count(":") == 1:  # "192.0.2.10:830": the NETCONF port rides along
+        host = host.split(":", 1)[0]
     try:
         return str(ipaddress.IPv4Address(host))
     except ValueError:
