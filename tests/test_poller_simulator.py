@@ -225,7 +225,7 @@ def test_the_poller_thread_polls_every_interval_until_stopped(agents: Any) -> No
         assert stored.wait(10)
         status = thread.status()
         assert status is not None
-        assert status.cycles >= 2
+        assert status.polls >= 2
         assert status.failures == 0
     finally:
         thread.stop()
