@@ -100,3 +100,12 @@ class Settings(BaseSettings):
     billing_documents_interval_seconds: float = 30.0
     billing_documents_processes: int = 0
     log_level: str = "INFO"
+    # The SNMP poller of IF-MIB interface counters (performance): inside `serve` when enabled,
+    # every interval, at most `concurrency` devices in flight; each request waits `timeout`
+    # seconds and is sent again `retries` times; GETBULK asks for up to `max_repetitions` rows.
+    poller_enabled: bool = False
+    poller_interval_seconds: float = 300.0
+    poller_concurrency: int = 200
+    poller_timeout_seconds: float = 2.0
+    poller_retries: int = 1
+    poller_max_repetitions: int = 25

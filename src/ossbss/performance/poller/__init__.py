@@ -12,6 +12,11 @@ from ossbss.performance.poller.scheduler import (
     Poller,
     PollerStatus,
 )
+from ossbss.performance.poller.service import (
+    inventory_targets,
+    poller_from_settings,
+    start_poller_thread,
+)
 from ossbss.performance.poller.targets import Targets, targets_from
 from ossbss.performance.poller.thread import PollerThread
 
@@ -30,6 +35,9 @@ __all__ = [
     "SnmpTimeout",
     "Targets",
     "derive",
+    "inventory_targets",
+    "poller_from_settings",
     "read_device",
+    "start_poller_thread",
     "targets_from",
 ]
