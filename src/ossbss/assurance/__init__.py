@@ -8,7 +8,9 @@ The room's only door: other rooms and the composition roots use what is listed h
 
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
 from ossbss.assurance.api import router
+from ossbss.assurance.flapping import FlapRule
 from ossbss.assurance.handlers import subscribe
+from ossbss.assurance.pipeline import AlarmPipeline, Overloaded
 from ossbss.assurance.signals import (
     ALARM_TYPES,
     CLEARED,
@@ -17,6 +19,8 @@ from ossbss.assurance.signals import (
     AlarmSignal,
     AlarmSink,
 )
+from ossbss.assurance.store import IngestOutcome, ingest
+from ossbss.assurance.wiring import alarm_pipeline, configure
 
 RESOURCES: tuple[()] = ()
 
@@ -26,8 +30,15 @@ __all__ = [
     "RESOURCES",
     "SEVERITIES",
     "SOURCES",
+    "AlarmPipeline",
     "AlarmSignal",
     "AlarmSink",
+    "FlapRule",
+    "IngestOutcome",
+    "Overloaded",
+    "alarm_pipeline",
+    "configure",
+    "ingest",
     "router",
     "subscribe",
 ]

@@ -100,6 +100,13 @@ class Settings(BaseSettings):
     billing_documents_interval_seconds: float = 30.0
     billing_documents_processes: int = 0
     log_level: str = "INFO"
+    # Alarms (assurance): a reduction key that raises and clears more than the threshold
+    # times inside the window is flapping (its alarm stays active, flagged); the pipeline
+    # stores signals in batches of up to this many and refuses more than max pending.
+    alarm_flap_window_seconds: float = 600.0
+    alarm_flap_threshold: int = 5
+    alarm_pipeline_batch_size: int = 2000
+    alarm_pipeline_max_pending: int = 200_000
     # The SNMP poller of IF-MIB interface counters (performance): inside `serve` when enabled,
     # every interval, at most `concurrency` devices in flight; each request waits `timeout`
     # seconds and is sent again `retries` times; GETBULK asks for up to `max_repetitions` rows.
