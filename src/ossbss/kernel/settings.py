@@ -140,3 +140,12 @@ class Settings(BaseSettings):
     ticket_auto_resolve: bool = True
     ticket_sla_policy: Path | None = None
     ticket_sla_sweep_seconds: float = 60.0
+    # The SNMP poller of IF-MIB interface counters (performance): inside `serve` when enabled,
+    # every interval, at most `concurrency` devices in flight; each request waits `timeout`
+    # seconds and is sent again `retries` times; GETBULK asks for up to `max_repetitions` rows.
+    poller_enabled: bool = False
+    poller_interval_seconds: float = 300.0
+    poller_concurrency: int = 200
+    poller_timeout_seconds: float = 2.0
+    poller_retries: int = 1
+    poller_max_repetitions: int = 25

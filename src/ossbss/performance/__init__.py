@@ -7,6 +7,7 @@ The room's only door: other rooms and the composition roots use what is listed h
 
 from ossbss.performance.api import router
 from ossbss.performance.handlers import subscribe
+from ossbss.performance.poller import PollerStatus, PollerThread, start_poller_thread
 from ossbss.performance.samples import (
     IN_BPS,
     IN_OCTETS,
@@ -30,8 +31,11 @@ __all__ = [
     "OUT_OCTETS",
     "OUT_UTILISATION",
     "RESOURCES",
+    "PollerStatus",
+    "PollerThread",
     "Sample",
     "SampleSink",
     "router",
+    "start_poller_thread",
     "subscribe",
 ]
