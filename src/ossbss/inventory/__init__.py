@@ -67,3 +67,8 @@ __all__ = [
     "router",
     "update_service",
 ]
+
+# Links by their ends (performance: per-link utilisation).
+from ossbss.inventory.links import LinkEnds, links
+
+__all__ += ["LinkEnds", "links"]
