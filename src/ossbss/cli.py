@@ -363,3 +363,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+# performance: SLA report and evaluation, downsampling, default thresholds.
+from ossbss.performance import cli as performance_cli  # noqa: E402
+
+app.add_typer(performance_cli.build_app(_platform), name="performance")

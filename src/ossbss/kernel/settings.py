@@ -149,3 +149,13 @@ class Settings(BaseSettings):
     poller_timeout_seconds: float = 2.0
     poller_retries: int = 1
     poller_max_repetitions: int = 25
+    # Performance (KPI store): how long raw samples, 5-minute and hourly rollups are kept (days;
+    # the 95th percentile and the capacity forecast read the 5-minute averages), how late a
+    # sample may arrive and still be rolled up (seconds), and the policy files (empty: the ones
+    # shipped in ossbss/performance: thresholds.toml, sla.toml).
+    performance_raw_days: int = 7
+    performance_5m_days: int = 62
+    performance_hourly_days: int = 730
+    performance_rollup_lateness_seconds: int = 120
+    performance_thresholds_policy: Path | None = None
+    performance_sla_policy: Path | None = None
