@@ -133,6 +133,7 @@ def build(
     payment.subscribe(registry, clock)
     assurance.subscribe(registry, clock)
     performance.subscribe(registry, clock)
+    billing.subscribe(registry, clock)
     payment.configure(gateway=settings.payment_gateway)
     charging.configure(
         directory=charging.FunctionDirectory(usage.find_subscriber),

@@ -7,6 +7,7 @@ The room's only door: other rooms and the composition roots use what is listed h
 """
 
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
+from ossbss.assurance import scope as _scope  # noqa: F401  (correlation's table)
 from ossbss.assurance.api import router
 from ossbss.assurance.flapping import FlapRule
 from ossbss.assurance.handlers import subscribe
@@ -20,6 +21,15 @@ from ossbss.assurance.signals import (
     AlarmSignal,
     AlarmSink,
 )
+from ossbss.assurance.snmp import (
+    SnmpTrapListener,
+    TrapCollectorThread,
+    TrapMapping,
+    V3User,
+)
+from ossbss.assurance.snmp import listener_from_settings as snmp_trap_listener
+from ossbss.assurance.snmp import load_users as load_snmp_v3_users
+from ossbss.assurance.snmp.cli import build_app as traps_cli
 from ossbss.assurance.store import IngestOutcome, ingest
 from ossbss.assurance.tickets import (
     TROUBLE_TICKET,
@@ -53,6 +63,10 @@ __all__ = [
     "IngestOutcome",
     "Overloaded",
     "SlaSweep",
+    "SnmpTrapListener",
+    "TrapCollectorThread",
+    "TrapMapping",
+    "V3User",
     "add_ticket_commands",
     "alarm_pipeline",
     "configure",
@@ -60,8 +74,11 @@ __all__ = [
     "covering",
     "ingest",
     "load_sla_policy",
+    "load_snmp_v3_users",
     "router",
+    "snmp_trap_listener",
     "subscribe",
     "sweep_sla",
     "tickets_near_breach",
+    "traps_cli",
 ]
