@@ -147,6 +147,7 @@ def demo_load(
         )
     with _platform() as platform:
         demo.bill_history(platform, cycle_ids=report.cycle_ids, console=console)
+        demo.fault_history(platform, console=console)
 
 
 @app.command()
