@@ -93,11 +93,13 @@ class LiveNetwork:
         collectors: Collectors,
         *,
         every_seconds: float = 40.0,
+        first_fault_seconds: float = 5.0,
         seed: int | None = None,
     ) -> None:
         self._database = database
         self._collectors = collectors
         self._every = every_seconds
+        self._first = first_fault_seconds
         self._random = random.Random(seed)
         self._stopping = threading.Event()
         self._agents: performance.SimulatorThread | None = None
@@ -125,7 +127,8 @@ class LiveNetwork:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():  # not started (or start failed): nothing to join
+            self._thread.join(timeout=10)
         if self._agents is not None:
             self._agents.stop()
         for sender in self._sockets.values():
@@ -143,7 +146,7 @@ class LiveNetwork:
         ]
         pending: list[tuple[float, int, Callable[[], None]]] = []
         order = itertools.count()
-        next_scenario = time.monotonic() + 5.0
+        next_scenario = time.monotonic() + self._first
         for scenario in itertools.cycle(scenarios):
             while not self._stopping.is_set():
                 now = time.monotonic()
