@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -47,6 +48,7 @@ class Network:
     core: str
     olt_ports: dict[str, int]  # port id -> ifIndex
     core_snmp_port: int
+    olt_snmp_port: int
 
 
 def _set_characteristics(client: TestClient, resource_id: str, **values: Any) -> None:
@@ -67,13 +69,11 @@ def _set_characteristics(client: TestClient, resource_id: str, **values: Any) ->
 def network(client: TestClient, platform: bootstrap.Platform) -> Network:
     """The demo network, its agents moved to free ports (the demo's own may be in use)."""
     ids = orders.load_network(platform)
-    core_port = free_port()
-    _set_characteristics(
-        client, ids["olt-leeds"], managementAddress=OLT_ADDRESS, snmpPort=free_port()
-    )
+    core_port, olt_port = free_port(), free_port()
+    _set_characteristics(client, ids["olt-leeds"], managementAddress=OLT_ADDRESS, snmpPort=olt_port)
     _set_characteristics(client, ids["core-leeds"], snmpPort=core_port)
     olt_ports = {ids[f"olt-port-{n}"]: n for n in range(1, 17)}
-    return Network(ids["olt-leeds"], ids["core-leeds"], olt_ports, core_port)
+    return Network(ids["olt-leeds"], ids["core-leeds"], olt_ports, core_port, olt_port)
 
 
 @pytest.fixture
@@ -132,10 +132,12 @@ def _udp_sockets() -> set[str]:
     return mine
 
 
-def _snmpget(port: int, oid: str) -> subprocess.CompletedProcess[str]:
+def _snmpget(
+    port: int, oid: str, *, address: str = CORE_ADDRESS
+) -> subprocess.CompletedProcess[str]:
     command = ["snmpget", "-On", "-v2c", "-c", "public", "-t", "1", "-r", "1"]
     return subprocess.run(
-        [*command, f"{CORE_ADDRESS}:{port}", oid],
+        [*command, f"{address}:{port}", oid],
         capture_output=True,
         text=True,
         timeout=15,
@@ -211,3 +213,22 @@ def test_the_live_network_plays_faults_through_the_collectors(
         time.sleep(0.05)
     assert _udp_sockets() <= udp_before
     assert _snmpget(network.core_snmp_port, IF_HIGH_SPEED_UPLINK).returncode != 0
+
+
+def test_an_address_taken_by_a_real_agent_is_left_to_it(
+    platform: bootstrap.Platform, network: Network
+) -> None:
+    """The lab's snmpd may already answer for a device: the other devices get their agents,
+    and the script still runs (here with nowhere to send to)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind((CORE_ADDRESS, network.core_snmp_port))
+        nowhere = demo.Collectors(trap=None, syslog=None, api_url="http://127.0.0.1:9", api_key="")
+        started = time.monotonic()
+        live = demo.LiveNetwork(platform.database, nowhere, every_seconds=60).start()
+        try:
+            assert time.monotonic() - started < 5
+            olt = _snmpget(network.olt_snmp_port, IF_HIGH_SPEED_UPLINK, address=OLT_ADDRESS)
+            assert olt.returncode == 0, olt.stderr
+            assert olt.stdout.strip() == f".{IF_HIGH_SPEED_UPLINK} = Gauge32: 10000"
+        finally:
+            live.stop()

@@ -68,6 +68,16 @@ def syslog_line(*, host: str, app: str, text: str, severity: int, at: datetime) 
     return f"<{23 * 8 + severity}>1 {stamp} {host} {app} - - - {text}".encode()
 
 
+def _is_free(address: tuple[str, int]) -> bool:
+    """Whether nothing listens on the UDP address (the simulator would fail to bind it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.bind(address)
+        except OSError:
+            return False
+        return True
+
+
 @dataclass(frozen=True)
 class Collectors:
     """Where the script sends: the trap and syslog listeners and the API (for the alert)."""
@@ -115,13 +125,16 @@ class LiveNetwork:
                 for device in inventory.managed_devices(session)
                 if device.management_address and device.characteristics.get("snmpPort")
             ]
-        self._agents = performance.SimulatorThread.at_addresses(
-            self._devices,
-            {
-                device.id: (str(device.management_address), int(device.characteristics["snmpPort"]))
-                for device in self._devices
-            },
-        )
+        addresses = {
+            device.id: (str(device.management_address), int(device.characteristics["snmpPort"]))
+            for device in self._devices
+        }
+        free = {device_id: at for device_id, at in addresses.items() if _is_free(at)}
+        for device_id in addresses.keys() - free.keys():
+            # a real agent (the lab's snmpd) answers there: the poller reads that one
+            log.warning("demo: udp %s:%s is taken, no simulated agent there", *addresses[device_id])
+        if free:
+            self._agents = performance.SimulatorThread.at_addresses(self._devices, free)
         self._thread.start()
         return self
 
