@@ -168,7 +168,9 @@ def reported(
         .order_by(Alarm.pk.desc())
         .limit(1)
     ).first()
-    if alarm is None or (signal.clears and alarm.id not in outcome.cleared):
+    # a clear leaves a flapping alarm active: that is not a clear of nothing
+    cleared = alarm is not None and (alarm.id in outcome.cleared or alarm.flapping)
+    if alarm is None or (signal.clears and not cleared):
         raise _nothing_to_clear()
     for entry in report.comments:
         _add_comment(session, alarm.id, entry, now)
