@@ -6,7 +6,7 @@ import gc
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,15 +15,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ossbss import billing, bootstrap, iam, payment, usage
+from ossbss import billing, bootstrap, iam, inventory, payment, performance, usage
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
-from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
+from ossbss.kernel import Clock, Database, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.payment import cli as payment_cli
+from ossbss.performance.poller import cli as poller_cli
 from ossbss.provisioning.cli import config_app
 from ossbss.reporting import cli as reporting_cli
 from ossbss.usage import accounting_cli
@@ -70,6 +71,11 @@ documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
+performance_app = typer.Typer(no_args_is_help=True, help="Performance: KPIs of the network.")
+poller_cli.add_commands(
+    performance_app, _platform, store=lambda p: _sample_store(p.database, p.clock)
+)
+app.add_typer(performance_app, name="performance")
 
 
 def _fail(exc: DomainError) -> None:
@@ -171,6 +177,7 @@ def serve(
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
+    poller = _poller(platform) if settings.poller_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
     dunning = _dunning_schedule(platform) if workers else None
     documents = _document_renderer(platform) if workers else None
@@ -181,6 +188,8 @@ def serve(
     finally:
         if collector is not None:
             collector.stop()
+        if poller is not None:
+            poller.stop()
         if pickup is not None:
             pickup.stop()
         if dunning is not None:
@@ -264,6 +273,54 @@ def _radius_accounting(platform: bootstrap.Platform) -> usage.CollectorThread:
     collector = usage.CollectorThread(server).start()
     console.print(f"RADIUS accounting on udp {server.host}:{server.port}", highlight=False)
     return collector
+
+
+class _PollerWithAgents:
+    """The poller thread and, for a demo without lab peers, the simulated agents it polls."""
+
+    def __init__(
+        self, poller: performance.PollerThread, simulator: performance.SimulatorThread | None
+    ) -> None:
+        self.poller = poller
+        self.simulator = simulator
+
+    def stop(self) -> None:
+        self.poller.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+def _poller(platform: bootstrap.Platform) -> _PollerWithAgents:
+    """The SNMP poller on a thread of its own beside the API (OSSBSS_POLLER_ENABLED); with
+    OSSBSS_POLLER_SIMULATE, simulated agents for the inventory's devices too."""
+    settings = platform.settings
+    simulator = None
+    addresses: dict[str, tuple[str, int]] | None = None
+    if settings.poller_simulate:
+        with platform.database.unit_of_work() as session:
+            devices = inventory.managed_devices(session)
+        simulator, addresses = performance.SimulatorThread.for_devices(
+            devices, period_seconds=settings.poller_simulated_day_seconds
+        )
+        console.print(f"{len(addresses)} simulated SNMP agent(s)", highlight=False)
+    poller = performance.start_poller_thread(
+        database=platform.database,
+        clock=platform.clock,
+        settings=settings,
+        sink=_sample_store(platform.database, platform.clock),
+        addresses=addresses,
+    )
+    console.print(f"SNMP poller every {settings.poller_interval_seconds:g}s", highlight=False)
+    return _PollerWithAgents(poller, simulator)
+
+
+def _sample_store(database: Database, clock: Clock) -> performance.SampleSink:
+    """Where polled samples go: the performance store, one transaction per batch."""
+
+    def store(samples: Sequence[performance.Sample]) -> None:
+        log.info("poller: %d samples (the performance store is not wired yet)", len(samples))
+
+    return store
 
 
 @app.command()

@@ -116,3 +116,8 @@ class Settings(BaseSettings):
     poller_timeout_seconds: float = 2.0
     poller_retries: int = 1
     poller_max_repetitions: int = 25
+    # The demo without lab peers: `serve` also runs simulated SNMP agents for the inventory's
+    # devices (where their management address and snmpPort say, on loopback), with a "day"
+    # of traffic this many seconds long.
+    poller_simulate: bool = False
+    poller_simulated_day_seconds: float = 86_400.0

@@ -19,6 +19,7 @@ from ossbss.performance.samples import (
     Sample,
     SampleSink,
 )
+from ossbss.performance.simulator import SimulatorThread
 
 RESOURCES: tuple[()] = ()
 
@@ -35,6 +36,7 @@ __all__ = [
     "PollerThread",
     "Sample",
     "SampleSink",
+    "SimulatorThread",
     "router",
     "start_poller_thread",
     "subscribe",
