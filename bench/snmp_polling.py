@@ -31,8 +31,8 @@ from ossbss.performance.poller.ifmib import SYS_UPTIME_OBJECT, columns
 
 def start_simulator(agents: int, ports: int) -> tuple[subprocess.Popen[str], list[tuple[str, int]]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "ossbss.performance.simulator", "--agents", str(agents),
-         "--ports", str(ports)],
+        [sys.executable, "-c", "import sys; from ossbss.performance.simulator import main; "
+         "main(sys.argv[1:])", "--agents", str(agents), "--ports", str(ports)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None

@@ -9,7 +9,7 @@ and Counter64 columns can start near 2^64 to exercise the 64-bit wrap. ``set_ope
 takes a port down (its counters freeze) for fault demos; ``restart`` resets sysUpTime and the
 counters like an agent reboot. A wrong community or a malformed packet gets no answer.
 
-Used by the benchmark (``python -m ossbss.performance.simulator`` in another process), the
+Used by the benchmark (``simulator.main`` in another process), the
 tests and the demo (``SimulatorThread.for_devices(...)`` when the lab peers are absent).
 """
 
