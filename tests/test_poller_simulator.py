@@ -16,13 +16,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from ossbss import cli, inventory
 from ossbss.bootstrap import Platform
 from ossbss.kernel import FixedClock
 from ossbss.lab.peers import free_port
-from ossbss.performance import IN_BPS, IN_UTILISATION, OPER_STATUS, Sample
+from ossbss.performance import (
+    IN_BPS,
+    IN_UTILISATION,
+    OPER_STATUS,
+    OUT_BPS,
+    OUT_UTILISATION,
+    Sample,
+)
 from ossbss.performance.poller import (
     DeviceTarget,
     Poller,
@@ -348,7 +356,9 @@ def test_the_cli_polls_the_inventory_once_and_prints_a_table(
         agent.set_oper_status(2, up=False)
         monkeypatch.setenv("OSSBSS_DATABASE_URL", platform.settings.database_url)
         monkeypatch.setenv("COLUMNS", "160")
-        result = CliRunner().invoke(cli.app, ["performance", "poll", "--once", "--gap", "0.2"])
+        result = CliRunner().invoke(
+            cli.app, ["performance", "poll", "--once", "--gap", "0.2", "--store"]
+        )
     finally:
         simulator.stop()
     assert result.exit_code == 0, result.output
@@ -359,3 +369,15 @@ def test_the_cli_polls_the_inventory_once_and_prints_a_table(
     assert "ge-0/0/1" in rows[1]
     assert " down " in rows[1]
     assert "2 polls, 0 failures, 0 overruns" in result.output
+    # --store recorded them in the performance store: 2 + 2 oper status, 2 x 4 rates.
+    with platform.database.unit_of_work() as session:
+        stored = session.execute(
+            text("SELECT metric, count(*) FROM performance_sample GROUP BY metric")
+        ).all()
+    assert dict(stored) == {
+        OPER_STATUS: 4,
+        IN_BPS: 2,
+        OUT_BPS: 2,
+        IN_UTILISATION: 2,
+        OUT_UTILISATION: 2,
+    }
