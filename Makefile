@@ -28,7 +28,10 @@ lab: install lab-install
 run: install
 	$(BIN)/ossbss db upgrade
 	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(BIN)/ossbss demo load --if-empty
-	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(BIN)/ossbss serve --port $(PORT)
+	# KPIs: the SNMP poller every 10 s, against simulated agents where no lab agent listens.
+	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) OSSBSS_POLLER_ENABLED=1 OSSBSS_POLLER_SIMULATE=1 \
+	  OSSBSS_POLLER_INTERVAL_SECONDS=10 OSSBSS_POLLER_SIMULATED_DAY_SECONDS=900 \
+	  $(BIN)/ossbss serve --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

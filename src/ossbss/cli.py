@@ -351,10 +351,13 @@ def _poller(platform: bootstrap.Platform) -> _PollerWithAgents:
     if settings.poller_simulate:
         with platform.database.unit_of_work() as session:
             devices = inventory.managed_devices(session)
-        simulator, addresses = performance.SimulatorThread.for_devices(
-            devices, period_seconds=settings.poller_simulated_day_seconds
-        )
-        console.print(f"{len(addresses)} simulated SNMP agent(s)", highlight=False)
+        try:
+            simulator, addresses = performance.SimulatorThread.for_devices(
+                devices, period_seconds=settings.poller_simulated_day_seconds
+            )
+            console.print(f"{len(addresses)} simulated SNMP agent(s)", highlight=False)
+        except RuntimeError as exc:  # real agents (the lab) hold those addresses: poll them
+            console.print(f"no simulated SNMP agents: {exc}", highlight=False)
     poller = performance.start_poller_thread(
         database=platform.database,
         clock=platform.clock,
