@@ -296,7 +296,8 @@ class Poller:
                     last_polled_at=device.last_polled_at,
                     last_duration_seconds=device.last_duration,
                 )
-                for device in self._devices.values()
+                # A copy: status() is read from other threads while the loop refreshes.
+                for device in list(self._devices.values())
             ),
         )
 
