@@ -381,3 +381,34 @@ def test_the_cli_polls_the_inventory_once_and_prints_a_table(
         IN_UTILISATION: 2,
         OUT_UTILISATION: 2,
     }
+
+
+def test_a_failing_sink_is_counted_and_polling_goes_on_and_removed_devices_stop(
+    agents: Any,
+) -> None:
+    _, (edge_address, core_address) = agents
+    targets = [
+        edge_target(edge_address),
+        DeviceTarget("core-1", "core-1", core_address, b"public", {1: PortBinding("c/1", None)}),
+    ]
+    calls: list[int] = []
+
+    def broken_sink(samples: Any) -> None:
+        calls.append(len(samples))
+        raise RuntimeError("database down")
+
+    async def cycles() -> Any:
+        client = await SnmpClient(timeout=1, retries=0).open()
+        poller = Poller(client=client, targets=lambda: list(targets), sink=broken_sink, clock=CLOCK)
+        await poller.poll_once()
+        targets.pop()  # core-1 leaves the inventory
+        report = await poller.poll_once()
+        client.close()
+        return report, poller.status()
+
+    report, status = asyncio.run(cycles())
+    assert calls == [13, 12 * 5]  # oper status of 13 ports; then 12 ports x 5 metrics
+    assert status.sink_failures == 2
+    assert status.samples == 0
+    assert (report.devices, report.polled) == (1, 1)
+    assert [device.device_id for device in status.devices] == ["edge-1"]
