@@ -26,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -389,6 +389,7 @@ class SimulatorThread:
         self.agents = list(agents)
         self._binds = binds
         self._error: OSError | None = None
+        self._by_device: dict[str, SimulatedAgent] = {}
         self.addresses: list[tuple[str, int]] = []
         self._simulator = Simulator(host)
         self._ready = threading.Event()
@@ -407,10 +408,35 @@ class SimulatorThread:
         chosen = [device for device in devices if any(p.if_index for p in device.ports)]
         binds = [_loopback_bind(device) for device in chosen]
         agents = [agent_for_device(device, **options) for device in chosen]
-        thread = cls(agents, binds=binds).start()
+        thread = cls(agents, binds=binds)
+        thread._by_device = dict(zip((d.id for d in chosen), agents, strict=True))
+        thread.start()
         return thread, {
             device.id: address for device, address in zip(chosen, thread.addresses, strict=True)
         }
+
+    @classmethod
+    def at_addresses(
+        cls,
+        devices: Sequence[ManagedDevice],
+        addresses: Mapping[str, tuple[str, int]],
+        **options: Any,
+    ) -> SimulatorThread:
+        """One agent per device, each listening where ``addresses`` (device id -> host, port)
+        says: the demo's devices answer on their own management address and SNMP port."""
+        chosen = [device for device in devices if device.id in addresses]
+        thread = cls(
+            [agent_for_device(device, **options) for device in chosen],
+            binds=[addresses[device.id] for device in chosen],
+        )
+        thread._by_device = dict(zip((d.id for d in chosen), thread.agents, strict=True))
+        return thread.start()
+
+    def set_oper_status(self, device_id: str, if_index: int, *, up: bool) -> None:
+        """Take a simulated device's port down (its counters freeze) or bring it back."""
+        agent = self._by_device.get(device_id)
+        if agent is not None and if_index in agent.ports:
+            self.call(lambda: agent.set_oper_status(if_index, up))
 
     def start(self, timeout: float = 10.0) -> SimulatorThread:
         self._thread.start()
