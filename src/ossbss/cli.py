@@ -15,7 +15,7 @@ from typing import Annotated, Protocol
 import typer
 from rich.console import Console
 
-from ossbss import assurance, billing, bootstrap, iam, inventory, payment, performance, usage
+from ossbss import assurance, billing, bootstrap, iam, payment, performance, usage
 from ossbss.assurance import syslog as assurance_syslog
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
@@ -344,46 +344,17 @@ def _syslog(platform: bootstrap.Platform) -> assurance_syslog.SyslogThread:
     return collector
 
 
-class _PollerWithAgents:
-    """The poller thread and, for a demo without lab peers, the simulated agents it polls."""
-
-    def __init__(
-        self, poller: performance.PollerThread, simulator: performance.SimulatorThread | None
-    ) -> None:
-        self.poller = poller
-        self.simulator = simulator
-
-    def stop(self) -> None:
-        self.poller.stop()
-        if self.simulator is not None:
-            self.simulator.stop()
-
-
-def _poller(platform: bootstrap.Platform) -> _PollerWithAgents:
-    """The SNMP poller on a thread of its own beside the API (OSSBSS_POLLER_ENABLED); with
-    OSSBSS_POLLER_SIMULATE, simulated agents for the inventory's devices too."""
+def _poller(platform: bootstrap.Platform) -> performance.PollerThread:
+    """The SNMP poller on a thread of its own beside the API (OSSBSS_POLLER_ENABLED)."""
     settings = platform.settings
-    simulator = None
-    addresses: dict[str, tuple[str, int]] | None = None
-    if settings.poller_simulate:
-        with platform.database.unit_of_work() as session:
-            devices = inventory.managed_devices(session)
-        try:
-            simulator, addresses = performance.SimulatorThread.for_devices(
-                devices, period_seconds=settings.poller_simulated_day_seconds
-            )
-            console.print(f"{len(addresses)} simulated SNMP agent(s)", highlight=False)
-        except RuntimeError as exc:  # real agents (the lab) hold those addresses: poll them
-            console.print(f"no simulated SNMP agents: {exc}", highlight=False)
     poller = performance.start_poller_thread(
         database=platform.database,
         clock=platform.clock,
         settings=settings,
         sink=_sample_store(platform.database, platform.clock),
-        addresses=addresses,
     )
     console.print(f"SNMP poller every {settings.poller_interval_seconds:g}s", highlight=False)
-    return _PollerWithAgents(poller, simulator)
+    return poller
 
 
 def _sample_store(database: Database, clock: Clock) -> performance.SampleSink:

@@ -162,8 +162,3 @@ class Settings(BaseSettings):
     performance_rollup_lateness_seconds: int = 120
     performance_thresholds_policy: Path | None = None
     performance_sla_policy: Path | None = None
-    # The demo without lab peers: `serve` also runs simulated SNMP agents for the inventory's
-    # devices (where their management address and snmpPort say, on loopback), with a "day"
-    # of traffic this many seconds long.
-    poller_simulate: bool = False
-    poller_simulated_day_seconds: float = 86_400.0
