@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from ossbss.kernel.errors import InvalidInput
@@ -23,6 +23,8 @@ from ossbss.performance.models import KpiRollup, KpiSample, RollupProgress
 from ossbss.performance.rollups import FIVE_MINUTES, HOUR, Point, bucket, floor_to, single
 from ossbss.performance.samples import Sample
 
+SAMPLES: Table = KpiSample.__table__  # type: ignore[assignment]
+ROLLUPS: Table = KpiRollup.__table__  # type: ignore[assignment]
 RAW = 0  # the "step" of raw samples
 MAX_POINTS = 20_000  # a series longer than this asks for a coarser step
 # Ranges up to these lengths read the finer source by default.
@@ -73,7 +75,8 @@ def record_samples(session: Session, *, samples: Sequence[Sample], now: datetime
     ]
     if not rows:
         return 0
-    session.execute(insert(KpiSample), rows)
+    # Core insert: the ORM's bulk path costs a third more per row for nothing we need here.
+    session.connection().execute(SAMPLES.insert(), rows)
     kept = [sample for sample in samples if math.isfinite(sample.value)]
     thresholds.evaluate(session, samples=kept, now=now)
     return len(rows)
@@ -195,8 +198,8 @@ def _write(
     )
     if not folded:
         return 0
-    session.execute(
-        insert(KpiRollup),
+    session.connection().execute(
+        ROLLUPS.insert(),
         [
             {
                 "step_seconds": step,
