@@ -15,6 +15,11 @@ Payload = dict[str, Any]
 OLT_ADDRESS = "127.0.0.1"
 OLT_NETCONF_PORT = 18830
 ACCESS_PORTS = 16
+# The core router answers on another loopback address, so traps and polls tell them apart.
+CORE_ADDRESS = "127.0.0.2"
+# Where each device's SNMP agent listens (the built-in simulator when no real agent runs).
+SNMP_PORTS = {"olt-leeds": 16171, "core-leeds": 16172}
+UPLINK_IF_INDEX = 100
 
 
 def _chars(**values: Any) -> list[Payload]:
@@ -49,6 +54,9 @@ def network_data() -> list[tuple[str, Payload]]:
                     model="7360 ISAM FX",
                     managementAddress=OLT_ADDRESS,
                     netconfPort=OLT_NETCONF_PORT,
+                    snmpPort=SNMP_PORTS["olt-leeds"],
+                    snmpCommunity="public",
+                    role="access",
                 ),
                 "resourceRelationship": _contained_in("site-leeds", "Site"),
             },
@@ -59,17 +67,26 @@ def network_data() -> list[tuple[str, Payload]]:
                 "@type": "Device",
                 "name": "core-leeds-1",
                 "resourceCharacteristic": _chars(
-                    vendor="Juniper", model="MX204", managementAddress="192.0.2.1"
+                    vendor="Juniper",
+                    model="MX204",
+                    managementAddress=CORE_ADDRESS,
+                    snmpPort=SNMP_PORTS["core-leeds"],
+                    snmpCommunity="public",
+                    role="core",
                 ),
                 "resourceRelationship": _contained_in("site-leeds", "Site"),
             },
         ),
     ]
     for number in range(1, ACCESS_PORTS + 1):
-        entries.append(_port(f"olt-port-{number}", "olt-leeds", f"ge-0/0/{number}", "access"))
-    entries.append(_port("olt-uplink", "olt-leeds", "xe-0/1/0", "uplink"))
-    entries.append(_port("core-downlink", "core-leeds", "xe-0/0/0", "uplink"))
-    entries.append(_port("core-access", "core-leeds", "ge-0/0/9", "access"))
+        entries.append(
+            _port(f"olt-port-{number}", "olt-leeds", f"ge-0/0/{number}", "access", number, 1000)
+        )
+    entries.append(_port("olt-uplink", "olt-leeds", "xe-0/1/0", "uplink", UPLINK_IF_INDEX, 10000))
+    entries.append(
+        _port("core-downlink", "core-leeds", "xe-0/0/0", "uplink", UPLINK_IF_INDEX, 10000)
+    )
+    entries.append(_port("core-access", "core-leeds", "ge-0/0/9", "access", 9, 1000))
     entries += [
         (
             "link-olt-core",
@@ -114,13 +131,17 @@ def network_data() -> list[tuple[str, Payload]]:
     return entries
 
 
-def _port(key: str, device: str, name: str, role: str) -> tuple[str, Payload]:
+def _port(
+    key: str, device: str, name: str, role: str, if_index: int, speed_mbps: int
+) -> tuple[str, Payload]:
     return (
         key,
         {
             "@type": "Port",
             "name": name,
-            "resourceCharacteristic": _chars(name=name, role=role),
+            "resourceCharacteristic": _chars(
+                name=name, role=role, ifIndex=if_index, speedMbps=speed_mbps
+            ),
             "resourceRelationship": _contained_in(device, "Device"),
         },
     )

@@ -16,6 +16,7 @@ from ossbss.performance.capacity import (
 )
 from ossbss.performance.handlers import subscribe
 from ossbss.performance.outages import Availability, availability
+from ossbss.performance.poller import PollerStatus, PollerThread, start_poller_thread
 from ossbss.performance.samples import (
     IN_BPS,
     IN_OCTETS,
@@ -69,6 +70,8 @@ __all__ = [
     "Availability",
     "DownsampleReport",
     "LinkLoad",
+    "PollerStatus",
+    "PollerThread",
     "Retention",
     "Sample",
     "SampleSink",
@@ -95,6 +98,7 @@ __all__ = [
     "seed_thresholds",
     "series",
     "sla_report",
+    "start_poller_thread",
     "subscribe",
     "top_links",
     "update_threshold",
