@@ -182,6 +182,7 @@ def serve(
     dunning = _dunning_schedule(platform) if workers else None
     documents = _document_renderer(platform) if workers else None
     sla_sweep = _ticket_sla_sweep(platform) if workers else None
+    downsampler = performance_cli.downsampler(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -201,6 +202,8 @@ def serve(
             documents.stop()
         if sla_sweep is not None:
             sla_sweep.stop()
+        if downsampler is not None:
+            downsampler.stop()
 
 
 def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:
@@ -339,6 +342,7 @@ def worker() -> None:
     dunning = _dunning_schedule(platform)
     documents = _document_renderer(platform)
     sla_sweep = _ticket_sla_sweep(platform)
+    downsampler = performance_cli.downsampler(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -354,6 +358,8 @@ def worker() -> None:
             documents.stop()
         if sla_sweep is not None:
             sla_sweep.stop()
+        if downsampler is not None:
+            downsampler.stop()
         platform.close()
 
 

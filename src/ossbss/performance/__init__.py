@@ -15,6 +15,7 @@ from ossbss.performance.capacity import (
     top_links,
 )
 from ossbss.performance.handlers import subscribe
+from ossbss.performance.jobs import Downsampler
 from ossbss.performance.outages import Availability, availability
 from ossbss.performance.poller import PollerStatus, PollerThread, start_poller_thread
 from ossbss.performance.samples import (
@@ -32,6 +33,7 @@ from ossbss.performance.sla import (
     SlaLine,
     SlaPolicy,
     SlaReport,
+    configure,
     evaluate_sla,
     load_policy,
     month_period,
@@ -69,6 +71,7 @@ __all__ = [
     "RESOURCES",
     "Availability",
     "DownsampleReport",
+    "Downsampler",
     "LinkLoad",
     "PollerStatus",
     "PollerThread",
@@ -81,6 +84,7 @@ __all__ = [
     "SlaReport",
     "ThresholdView",
     "availability",
+    "configure",
     "create_threshold",
     "delete_threshold",
     "downsample",

@@ -16,6 +16,7 @@ from rich.table import Table
 from ossbss.kernel import Clock, Database, DomainError, Settings
 from ossbss.performance import sla, store, thresholds
 from ossbss.performance.api import sla_csv
+from ossbss.performance.jobs import Downsampler
 
 console = Console()
 
@@ -43,6 +44,16 @@ def retention(settings: Settings) -> store.Retention:
         hourly_days=settings.performance_hourly_days,
         lateness_seconds=settings.performance_rollup_lateness_seconds,
     )
+
+
+def downsampler(platform: PlatformLike) -> Downsampler | None:
+    """The downsampling job every OSSBSS_PERFORMANCE_DOWNSAMPLE_INTERVAL_SECONDS (0: never)."""
+    interval = platform.settings.performance_downsample_interval_seconds
+    if interval <= 0:
+        return None
+    return Downsampler(
+        platform.database, platform.clock, interval=interval, retention=retention(platform.settings)
+    ).start()
 
 
 def _last_month(clock: Clock) -> str:
