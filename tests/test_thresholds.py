@@ -291,3 +291,38 @@ def test_a_crossing_raises_an_alarm_and_the_clearing_clears_it(
     (cleared,) = client.get("/tmf-api/alarmManagement/v4/alarm").json()
     assert cleared["id"] == alarm["id"]
     assert cleared["state"] == "cleared"
+
+
+def test_a_device_scope_covers_that_devices_ports_only(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    resources = "/tmf-api/resourceInventoryManagement/v4/resource"
+    devices, ports = [], []
+    for name, address in (("r1", "192.0.2.1"), ("r2", "192.0.2.2")):
+        characteristics = [
+            {"name": "vendor", "value": "Juniper"},
+            {"name": "model", "value": "MX204"},
+            {"name": "managementAddress", "value": address},
+        ]
+        device = client.post(
+            resources,
+            json={"@type": "Device", "name": name, "resourceCharacteristic": characteristics},
+        ).json()["id"]
+        devices.append(device)
+        ports.append(
+            client.post(
+                resources,
+                json={
+                    "@type": "Port",
+                    "name": "xe-0/0/0",
+                    "resourceCharacteristic": [{"name": "name", "value": "xe-0/0/0"}],
+                    "resourceRelationship": [
+                        {"relationshipType": "isContainedIn", "resource": {"id": device}}
+                    ],
+                },
+            ).json()["id"]
+        )
+    make(platform, scope="device", scopeId=devices[0])
+    feed(platform, ports[1], [95])
+    feed(platform, ports[0], [95], start=1)
+    assert [payload["resource_id"] for _, payload in events(platform)] == [ports[0]]
