@@ -29,6 +29,7 @@ from ossbss.performance.samples import (
     Sample,
     SampleSink,
 )
+from ossbss.performance.simulator import SimulatorThread
 from ossbss.performance.sla import (
     SlaLine,
     SlaPolicy,
@@ -79,6 +80,7 @@ __all__ = [
     "Sample",
     "SampleSink",
     "Series",
+    "SimulatorThread",
     "SlaLine",
     "SlaPolicy",
     "SlaReport",

@@ -25,7 +25,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -336,17 +336,23 @@ class Simulator:
         self.agents: list[SimulatedAgent] = []
         self._transports: list[asyncio.DatagramTransport] = []
 
-    async def start(self, agents: Sequence[SimulatedAgent]) -> list[tuple[str, int]]:
+    async def start(
+        self,
+        agents: Sequence[SimulatedAgent],
+        binds: Sequence[tuple[str, int]] | None = None,
+    ) -> list[tuple[str, int]]:
+        """``binds``: where each agent listens (default: any free port on ``host``)."""
         loop = asyncio.get_running_loop()
         addresses = []
-        for agent in agents:
+        for position, agent in enumerate(agents):
             transport, _ = await loop.create_datagram_endpoint(
                 lambda agent=agent: _AgentProtocol(agent),  # type: ignore[misc]
-                local_addr=(self.host, 0),
+                local_addr=binds[position] if binds else (self.host, 0),
             )
             self._transports.append(transport)
             self.agents.append(agent)
-            addresses.append((self.host, int(transport.get_extra_info("sockname")[1])))
+            host, port = transport.get_extra_info("sockname")[:2]
+            addresses.append((str(host), int(port)))
         return addresses
 
     def stop(self) -> None:
@@ -358,8 +364,15 @@ class Simulator:
 class SimulatorThread:
     """Agents on a thread of their own, for the demo and synchronous tests."""
 
-    def __init__(self, agents: Sequence[SimulatedAgent], host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        agents: Sequence[SimulatedAgent],
+        host: str = "127.0.0.1",
+        binds: Sequence[tuple[str, int]] | None = None,
+    ) -> None:
         self.agents = list(agents)
+        self._binds = binds
+        self._by_device: dict[str, SimulatedAgent] = {}
         self.addresses: list[tuple[str, int]] = []
         self._simulator = Simulator(host)
         self._ready = threading.Event()
@@ -377,6 +390,29 @@ class SimulatorThread:
         return thread, {
             device.id: address for device, address in zip(chosen, thread.addresses, strict=True)
         }
+
+    @classmethod
+    def at_addresses(
+        cls,
+        devices: Sequence[ManagedDevice],
+        addresses: Mapping[str, tuple[str, int]],
+        **options: Any,
+    ) -> SimulatorThread:
+        """One agent per device, each listening where ``addresses`` (device id -> host, port)
+        says: the demo's devices answer on their own management address and SNMP port."""
+        chosen = [device for device in devices if device.id in addresses]
+        thread = cls(
+            [agent_for_device(device, **options) for device in chosen],
+            binds=[addresses[device.id] for device in chosen],
+        )
+        thread._by_device = dict(zip((d.id for d in chosen), thread.agents, strict=True))
+        return thread.start()
+
+    def set_oper_status(self, device_id: str, if_index: int, *, up: bool) -> None:
+        """Take a simulated device's port down (its counters freeze) or bring it back."""
+        agent = self._by_device.get(device_id)
+        if agent is not None and if_index in agent.ports:
+            self.call(lambda: agent.set_oper_status(if_index, up))
 
     def start(self, timeout: float = 10.0) -> SimulatorThread:
         self._thread.start()
@@ -398,7 +434,7 @@ class SimulatorThread:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stopping = asyncio.Event()
-            self.addresses = await self._simulator.start(self.agents)
+            self.addresses = await self._simulator.start(self.agents, self._binds)
             self._ready.set()
             try:
                 await self._stopping.wait()
