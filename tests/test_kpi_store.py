@@ -161,3 +161,11 @@ def test_the_downsampler_thread_rolls_up_until_stopped(platform: bootstrap.Platf
     with platform.database.unit_of_work() as session:
         rolled = session.scalar(select(func.count()).select_from(KpiRollup))
     assert rolled == 2
+
+
+def test_the_pollers_sink_records_each_batch(platform: bootstrap.Platform) -> None:
+    sink = performance.recorder(platform.database, FixedClock(T0))
+    sink([performance.Sample(PORT, METRIC, T0, 42.0)])
+    sink([performance.Sample(PORT, METRIC, T0 + timedelta(minutes=1), 43.0)])
+    found = get_series(platform, T0, T0 + timedelta(hours=1), None)
+    assert [p.average for p in found.points] == [42.0, 43.0]

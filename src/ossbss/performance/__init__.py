@@ -46,6 +46,7 @@ from ossbss.performance.store import (
     Series,
     downsample,
     record_samples,
+    recorder,
     series,
 )
 from ossbss.performance.thresholds import (
@@ -99,6 +100,7 @@ __all__ = [
     "month_period",
     "percentile_95",
     "record_samples",
+    "recorder",
     "reduction_key",
     "router",
     "seed_thresholds",

@@ -17,6 +17,7 @@ from ossbss.kernel import Clock, Database, DomainError, Settings
 from ossbss.performance import sla, store, thresholds
 from ossbss.performance.api import sla_csv
 from ossbss.performance.jobs import Downsampler
+from ossbss.performance.poller.cli import add_commands as add_poll_commands
 
 console = Console()
 
@@ -63,6 +64,10 @@ def _last_month(clock: Clock) -> str:
 
 def build_app(platform: Callable[[], AbstractContextManager[PlatformLike]]) -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, help="KPIs, thresholds, availability and SLAs.")
+    # `poll` (the poller's command) records into this store with --store.
+    add_poll_commands(
+        app, platform, store=lambda opened: store.recorder(opened.database, opened.clock)
+    )
 
     def fail(exc: DomainError) -> None:
         console.print(f"[red]error:[/red] {exc.message}")

@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
+from ossbss.kernel import Clock, Database
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import Period, ensure_utc
 from ossbss.performance import thresholds
 from ossbss.performance.models import KpiRollup, KpiSample, RollupProgress
 from ossbss.performance.rollups import FIVE_MINUTES, HOUR, Point, bucket, floor_to, single
-from ossbss.performance.samples import Sample
+from ossbss.performance.samples import Sample, SampleSink
 
 SAMPLES: Table = KpiSample.__table__  # type: ignore[assignment]
 ROLLUPS: Table = KpiRollup.__table__  # type: ignore[assignment]
@@ -80,6 +81,16 @@ def record_samples(session: Session, *, samples: Sequence[Sample], now: datetime
     kept = [sample for sample in samples if math.isfinite(sample.value)]
     thresholds.evaluate(session, samples=kept, now=now)
     return len(rows)
+
+
+def recorder(database: Database, clock: Clock) -> SampleSink:
+    """The poller's sink: each batch recorded in a transaction of its own."""
+
+    def record(samples: Sequence[Sample]) -> None:
+        with database.unit_of_work() as session:
+            record_samples(session, samples=samples, now=clock.now())
+
+    return record
 
 
 # --- downsampling and retention ------------------------------------------------------------
