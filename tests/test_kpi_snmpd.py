@@ -79,3 +79,25 @@ def test_snmpd_samples_land_in_the_store_and_cross_a_threshold(
     assert all(p.average >= 0 for p in rates.points)
     assert f"port-{lo}" in {payload["resource_id"] for payload in crossed}
     assert len([p for p in crossed if p["resource_id"] == f"port-{lo}"]) == 1  # once, not per poll
+
+
+def test_serve_starts_the_poller_into_the_store_only_when_enabled(
+    platform: bootstrap.Platform,
+) -> None:
+    from dataclasses import dataclass
+
+    from ossbss.kernel import Clock, Database, Settings
+    from ossbss.performance import cli as performance_cli
+
+    @dataclass
+    class Opened:
+        database: Database
+        clock: Clock
+        settings: Settings
+
+    off = Opened(platform.database, platform.clock, platform.settings.model_copy())
+    assert performance_cli.poller(off) is None
+    settings = platform.settings.model_copy(update={"poller_enabled": True})
+    thread = performance_cli.poller(Opened(platform.database, platform.clock, settings))
+    assert thread is not None
+    thread.stop()

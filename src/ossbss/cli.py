@@ -183,6 +183,7 @@ def serve(
     documents = _document_renderer(platform) if workers else None
     sla_sweep = _ticket_sla_sweep(platform) if workers else None
     downsampler = performance_cli.downsampler(platform) if workers else None
+    kpi_poller = performance_cli.poller(platform)
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -204,6 +205,8 @@ def serve(
             sla_sweep.stop()
         if downsampler is not None:
             downsampler.stop()
+        if kpi_poller is not None:
+            kpi_poller.stop()
 
 
 def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:

@@ -17,6 +17,7 @@ from ossbss.kernel import Clock, Database, DomainError, Settings
 from ossbss.performance import sla, store, thresholds
 from ossbss.performance.api import sla_csv
 from ossbss.performance.jobs import Downsampler
+from ossbss.performance.poller import PollerThread, start_poller_thread
 from ossbss.performance.poller.cli import add_commands as add_poll_commands
 
 console = Console()
@@ -55,6 +56,18 @@ def downsampler(platform: PlatformLike) -> Downsampler | None:
     return Downsampler(
         platform.database, platform.clock, interval=interval, retention=retention(platform.settings)
     ).start()
+
+
+def poller(platform: PlatformLike) -> PollerThread | None:
+    """The SNMP poller recording into the KPI store, if OSSBSS_POLLER_ENABLED."""
+    if not platform.settings.poller_enabled:
+        return None
+    return start_poller_thread(
+        database=platform.database,
+        clock=platform.clock,
+        settings=platform.settings,
+        sink=store.recorder(platform.database, platform.clock),
+    )
 
 
 def _last_month(clock: Clock) -> str:
