@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -147,6 +147,7 @@ def demo_load(
         )
     with _platform() as platform:
         demo.bill_history(platform, cycle_ids=report.cycle_ids, console=console)
+        demo.fault_history(platform, console=console)
 
 
 @app.command()
@@ -175,38 +176,51 @@ def serve(
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
-    collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
-    traps = _snmp_traps(platform) if settings.snmp_trap_enabled else None
-    syslog = _syslog(platform) if settings.syslog_enabled else None
-    pickup = _cdr_pickup(platform) if workers else None
-    dunning = _dunning_schedule(platform) if workers else None
-    documents = _document_renderer(platform) if workers else None
-    sla_sweep = _ticket_sla_sweep(platform) if workers else None
-    downsampler = performance_cli.downsampler(platform) if workers else None
-    kpi_poller = performance_cli.poller(platform)
+    # Each part beside the API is optional; what started is stopped, last first.
+    running: list[_Stoppable | None] = [
+        _radius_accounting(platform) if settings.radius_acct_enabled else None,
+        _snmp_traps(platform) if settings.snmp_trap_enabled else None,
+        _syslog(platform) if settings.syslog_enabled else None,
+        _cdr_pickup(platform) if workers else None,
+        _dunning_schedule(platform) if workers else None,
+        _document_renderer(platform) if workers else None,
+        _ticket_sla_sweep(platform) if workers else None,
+        performance_cli.downsampler(platform) if workers else None,
+        performance_cli.poller(platform),
+        _live_demo(platform, key, bind_host, bind_port) if settings.demo_live else None,
+    ]
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
     finally:
-        if collector is not None:
-            collector.stop()
-        if traps is not None:
-            traps.stop()
-        if syslog is not None:
-            syslog.stop()
-        if pickup is not None:
-            pickup.stop()
-        if dunning is not None:
-            dunning.stop()
-        if documents is not None:
-            documents.stop()
-        if sla_sweep is not None:
-            sla_sweep.stop()
-        if downsampler is not None:
-            downsampler.stop()
-        if kpi_poller is not None:
-            kpi_poller.stop()
+        for part in reversed(running):
+            if part is not None:
+                part.stop()
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+def _live_demo(platform: bootstrap.Platform, api_key: str, host: str, port: int) -> _Stoppable:
+    """The demo network alive (simulated agents, a fault script through the collectors)."""
+    from ossbss import demo
+
+    settings = platform.settings
+    collectors = demo.Collectors(
+        trap=(settings.snmp_trap_host, settings.snmp_trap_port)
+        if settings.snmp_trap_enabled
+        else None,
+        syslog=(settings.syslog_host, settings.syslog_udp_port)
+        if settings.syslog_enabled and settings.syslog_udp_port > 0
+        else None,
+        api_url=f"http://{host}:{port}",
+        api_key=api_key,
+    )
+    live = demo.LiveNetwork(platform.database, collectors).start()
+    console.print("demo: live network (simulated SNMP agents, faults every 40 s)", highlight=False)
+    return live
 
 
 def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:
