@@ -169,3 +169,18 @@ def test_the_pollers_sink_records_each_batch(platform: bootstrap.Platform) -> No
     sink([performance.Sample(PORT, METRIC, T0 + timedelta(minutes=1), 43.0)])
     found = get_series(platform, T0, T0 + timedelta(hours=1), None)
     assert [p.average for p in found.points] == [42.0, 43.0]
+
+
+def test_a_backfill_older_than_raw_retention_is_rolled_up_before_raw_goes(
+    platform: bootstrap.Platform,
+) -> None:
+    hourly = [(T0 + timedelta(hours=h), float(h % 24)) for h in range(14 * 24)]
+    record(platform, hourly)
+    now = T0 + timedelta(days=14)
+    with platform.database.unit_of_work() as session:
+        report = performance.downsample(session, now=now)
+    assert report.deleted_raw == 7 * 24  # the raw samples before now - 7 days
+    assert report.hourly_buckets == 14 * 24 - 1  # the last hour is not closed yet
+    fortnight = get_series(platform, T0, now, 3600)
+    assert len(fortnight.points) == 14 * 24
+    assert fortnight.source == "1h"

@@ -104,9 +104,7 @@ def downsample(
     retention = retention or Retention()
     lateness = timedelta(seconds=retention.lateness_seconds)
     raw_floor = floor_to(now - timedelta(days=retention.raw_days), FIVE_MINUTES)
-    five = _roll_five_minutes(
-        session, until=floor_to(now - lateness, FIVE_MINUTES), floor=raw_floor
-    )
+    five = _roll_five_minutes(session, until=floor_to(now - lateness, FIVE_MINUTES))
     five_done = _progress(session, FIVE_MINUTES)
     hourly = 0
     if five_done is not None:
@@ -127,14 +125,14 @@ def downsample(
     return DownsampleReport(five, hourly, deleted_raw, deleted_five, deleted_hourly)
 
 
-def _roll_five_minutes(session: Session, *, until: datetime, floor: datetime) -> int:
+def _roll_five_minutes(session: Session, *, until: datetime) -> int:
     start = _progress(session, FIVE_MINUTES)
     if start is None:
         first = session.scalar(select(func.min(KpiSample.at)))
         if first is None:
             return 0
+        # everything there is, even older than raw retention (a backfill): rolled, then dropped
         start = floor_to(first, FIVE_MINUTES)
-    start = max(start, floor)
     written = 0
     for window_start, window_end in _windows(start, until, timedelta(hours=1)):
         rows = session.execute(
