@@ -186,6 +186,8 @@ def serve(
         _dunning_schedule(platform) if workers else None,
         _document_renderer(platform) if workers else None,
         _ticket_sla_sweep(platform) if workers else None,
+        performance_cli.downsampler(platform) if workers else None,
+        performance_cli.poller(platform),
         _live_demo(platform, key, bind_host, bind_port) if settings.demo_live else None,
         # After the live demo: its simulated agents are up before the first poll.
         _poller(platform) if settings.poller_enabled else None,
@@ -383,6 +385,7 @@ def worker() -> None:
     dunning = _dunning_schedule(platform)
     documents = _document_renderer(platform)
     sla_sweep = _ticket_sla_sweep(platform)
+    downsampler = performance_cli.downsampler(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -398,6 +401,8 @@ def worker() -> None:
             documents.stop()
         if sla_sweep is not None:
             sla_sweep.stop()
+        if downsampler is not None:
+            downsampler.stop()
         platform.close()
 
 
