@@ -221,14 +221,17 @@ class SyslogCollector:
         if len(data) > self._max:
             self._drop("oversized", f"{len(data)} bytes from {sender}")
             return
-        if not self._buckets.allow(sender, time.monotonic()):
-            self._drop("throttled", f"{sender} sends faster than its share")
-            return
         now = self._clock.now()
         try:
             message = parse(data, received_at=now)
         except Garbled as exc:
             self._drop(f"garbled:{exc.reason}", f"{exc.detail} from {sender}: {data[:60]!r}")
+            return
+        # A share per device: per sender address and HOSTNAME, so the hosts behind one relay
+        # (rsyslog forwarding for many) do not share a single bucket.
+        source = f"{sender}/{message.hostname or ''}"
+        if not self._buckets.allow(source, time.monotonic()):
+            self._drop("throttled", f"{source} sends faster than its share")
             return
         signal = self._mapping.signal(
             message, sender=sender, directory=self._directory, received_at=now
