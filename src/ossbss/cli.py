@@ -71,6 +71,10 @@ documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
+assurance_app = assurance.traps_cli(_platform)  # traps
+assurance_app.info.help = "Fault management: alarm collectors, maintenance, trouble tickets."
+assurance.add_ticket_commands(assurance_app, _platform)  # maintenance, tickets
+app.add_typer(assurance_app, name="assurance")
 
 
 def _fail(exc: DomainError) -> None:
@@ -172,10 +176,12 @@ def serve(
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
+    traps = _snmp_traps(platform) if settings.snmp_trap_enabled else None
     syslog = _syslog(platform) if settings.syslog_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
     dunning = _dunning_schedule(platform) if workers else None
     documents = _document_renderer(platform) if workers else None
+    sla_sweep = _ticket_sla_sweep(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -183,6 +189,8 @@ def serve(
     finally:
         if collector is not None:
             collector.stop()
+        if traps is not None:
+            traps.stop()
         if syslog is not None:
             syslog.stop()
         if pickup is not None:
@@ -191,6 +199,17 @@ def serve(
             dunning.stop()
         if documents is not None:
             documents.stop()
+        if sla_sweep is not None:
+            sla_sweep.stop()
+
+
+def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:
+    """Missed ticket SLA times told to hub subscribers every OSSBSS_TICKET_SLA_SWEEP_SECONDS
+    (0: never; a ticket's SLA is computed on every read anyway)."""
+    interval = platform.settings.ticket_sla_sweep_seconds
+    if interval <= 0:
+        return None
+    return assurance.SlaSweep(platform.database, platform.clock, interval=interval).start()
 
 
 def _dunning_schedule(platform: bootstrap.Platform) -> payment.DunningSchedule | None:
@@ -270,6 +289,18 @@ def _radius_accounting(platform: bootstrap.Platform) -> usage.CollectorThread:
     return collector
 
 
+def _snmp_traps(platform: bootstrap.Platform) -> assurance.TrapCollectorThread:
+    """The SNMP trap collector on a thread of its own beside the API, into the alarm pipeline."""
+    sink = assurance.alarm_pipeline()
+    sink.start()  # idempotent: also with `serve --no-workers`, traps become alarms here
+    listener = assurance.snmp_trap_listener(
+        platform.settings, sink=sink, clock=platform.clock, database=platform.database
+    )
+    collector = assurance.TrapCollectorThread(listener).start()
+    console.print(f"SNMP traps on udp {listener.host}:{listener.port}", highlight=False)
+    return collector
+
+
 def _syslog(platform: bootstrap.Platform) -> assurance_syslog.SyslogThread:
     """The syslog collector (UDP and TCP) on a thread of its own, into the alarm pipeline."""
     settings = platform.settings
@@ -307,6 +338,7 @@ def worker() -> None:
     pickup = _cdr_pickup(platform)
     dunning = _dunning_schedule(platform)
     documents = _document_renderer(platform)
+    sla_sweep = _ticket_sla_sweep(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -320,6 +352,8 @@ def worker() -> None:
             dunning.stop()
         if documents is not None:
             documents.stop()
+        if sla_sweep is not None:
+            sla_sweep.stop()
         platform.close()
 
 
@@ -329,3 +363,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+# performance: SLA report and evaluation, downsampling, default thresholds.
+from ossbss.performance import cli as performance_cli  # noqa: E402
+
+app.add_typer(performance_cli.build_app(_platform), name="performance")
