@@ -28,6 +28,7 @@ from ossbss.performance.samples import (
     Sample,
     SampleSink,
 )
+from ossbss.performance.simulator import SimulatorThread
 from ossbss.performance.sla import (
     SlaLine,
     SlaPolicy,
@@ -76,6 +77,7 @@ __all__ = [
     "Sample",
     "SampleSink",
     "Series",
+    "SimulatorThread",
     "SlaLine",
     "SlaPolicy",
     "SlaReport",
