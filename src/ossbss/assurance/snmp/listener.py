@@ -33,7 +33,11 @@ from ossbss.assurance.snmp.v3 import V3Notification, V3Receiver, V3User
 from ossbss.kernel import Clock
 
 log = logging.getLogger(__name__)
-RECEIVE_BUFFER_BYTES = 16 * 1024 * 1024  # a 50,000-trap burst waits in the kernel
+# A burst waits in the kernel while the loop decodes: each queued datagram costs about 1 KB
+# of buffer (skb overhead), so 64 MB holds a 50,000-trap burst. Above net.core.rmem_max only
+# with CAP_NET_ADMIN (SO_RCVBUFFORCE); otherwise the kernel caps it (raise rmem_max).
+RECEIVE_BUFFER_BYTES = 64 * 1024 * 1024
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; not exported by Python
 MAX_DATAGRAM = 65535
 DRAIN_PER_WAKEUP = 2000  # datagrams read per loop turn before the signals go to the sink
 DEFAULT_SOURCE_RATE = 1000.0  # notifications per second per source (0: no flood control)
@@ -81,6 +85,7 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         source_burst: float = DEFAULT_SOURCE_BURST,
         directory_loader: Callable[[], ObjectDirectory] | None = None,
         directory_refresh_seconds: float = DEFAULT_DIRECTORY_REFRESH_SECONDS,
+        receive_buffer_bytes: int = RECEIVE_BUFFER_BYTES,
     ) -> None:
         self._sink = sink
         self._clock = clock
@@ -92,6 +97,8 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         self._buckets = TokenBuckets(source_rate, source_burst)
         self._directory_loader = directory_loader
         self._directory_refresh = directory_refresh_seconds
+        self._receive_buffer = receive_buffer_bytes
+        self.receive_buffer_bytes = 0  # what the kernel granted (after start)
         self.directory: ObjectDirectory | None = None
         self._counters = _Counters()
         self._log = ThrottledLog(log)
@@ -108,7 +115,7 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         # Our own socket: a big receive buffer, drained directly in datagram_received.
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            _grow_receive_buffer(sock, self._receive_buffer)
             sock.bind((self.host, self.port))
             sock.setblocking(False)
         except OSError:
@@ -117,11 +124,17 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=sock)
         self._transport, self._socket = transport, sock
         self.port = transport.get_extra_info("sockname")[1]
+        self.receive_buffer_bytes = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         if self._v3 is not None:
             self._v3.attach(transport)
         if self._directory_loader is not None and self._directory_refresh > 0:
             self._refresher = asyncio.create_task(self._refresh_directory(), name="snmp-objects")
-        log.info("SNMP traps on udp %s:%s", self.host, self.port)
+        log.info(
+            "SNMP traps on udp %s:%s (receive buffer %d bytes)",
+            self.host,
+            self.port,
+            self.receive_buffer_bytes,
+        )
 
     async def stop(self) -> None:
         if self._refresher is not None:
@@ -285,6 +298,13 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
     def _refuse(self, reason: str, source: str, detail: str) -> None:
         self._counters.refused[reason] += 1
         self._log.warning(reason, "SNMP trap refused (%s) from %s: %s", reason, source, detail)
+
+
+def _grow_receive_buffer(sock: socket.socket, size: int) -> None:
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+    except OSError:  # not privileged: as much as net.core.rmem_max allows
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
 class TrapCollectorThread:
