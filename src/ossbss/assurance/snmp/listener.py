@@ -39,7 +39,12 @@ log = logging.getLogger(__name__)
 RECEIVE_BUFFER_BYTES = 64 * 1024 * 1024
 SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; not exported by Python
 MAX_DATAGRAM = 65535
-DRAIN_PER_WAKEUP = 2000  # datagrams read per loop turn before the signals go to the sink
+DRAIN_PER_WAKEUP = 2000  # datagrams read per loop turn
+# Signals wait up to this long (or until this many) before one submit: each submit wakes the
+# pipeline's writer thread, and waking it per datagram would make the two threads trade the
+# GIL thousands of times a second. An INFORM's answer waits as long.
+SUBMIT_EVERY_SECONDS = 0.01
+SUBMIT_AT = 1000
 DEFAULT_SOURCE_RATE = 1000.0  # notifications per second per source (0: no flood control)
 DEFAULT_SOURCE_BURST = 5000.0
 DEFAULT_DIRECTORY_REFRESH_SECONDS = 30.0
@@ -105,6 +110,9 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         self._transport: asyncio.DatagramTransport | None = None
         self._socket: socket.socket | None = None
         self._refresher: asyncio.Task[None] | None = None
+        self._signals: list[AlarmSignal] = []  # waiting for the next submit
+        self._acks: list[tuple[bytes, tuple[str, int]]] = []  # sent once those are taken
+        self._submit_later: asyncio.TimerHandle | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -137,6 +145,7 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         )
 
     async def stop(self) -> None:
+        self._submit()
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -177,11 +186,9 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
     # -- receiving ---------------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        signals: list[AlarmSignal] = []
-        acks: list[tuple[bytes, tuple[str, int]]] = []
+        signals, acks = self._signals, self._acks
         self._receive(data, addr, signals, acks)
-        # asyncio reads one datagram per turn of the loop: drain the backlog in one go instead
-        # (one submit for many signals).
+        # asyncio reads one datagram per turn of the loop: drain the backlog in one go instead.
         sock = self._socket
         if sock is not None:
             for _ in range(DRAIN_PER_WAKEUP):
@@ -193,8 +200,11 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
                     self.error_received(exc)
                     break
                 self._receive(data, addr, signals, acks)
-        if signals:
-            self._submit(signals, acks)
+        if len(signals) >= SUBMIT_AT:
+            self._submit()
+        elif signals and self._submit_later is None:
+            loop = asyncio.get_running_loop()
+            self._submit_later = loop.call_later(SUBMIT_EVERY_SECONDS, self._submit)
 
     def error_received(self, exc: Exception) -> None:
         self._log.warning("socket", "SNMP trap socket error: %s", exc)
@@ -271,9 +281,14 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
             return
         signals.append(signal)
 
-    def _submit(
-        self, signals: list[AlarmSignal], acks: list[tuple[bytes, tuple[str, int]]]
-    ) -> None:
+    def _submit(self) -> None:
+        if self._submit_later is not None:
+            self._submit_later.cancel()
+            self._submit_later = None
+        signals, acks = self._signals, self._acks
+        if not signals:
+            return
+        self._signals, self._acks = [], []
         try:
             taken = self._sink.submit(signals)
         except Exception as exc:
