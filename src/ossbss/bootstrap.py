@@ -133,6 +133,7 @@ def build(
     payment.subscribe(registry, clock)
     assurance.subscribe(registry, clock)
     performance.subscribe(registry, clock)
+    billing.subscribe(registry, clock)
     payment.configure(gateway=settings.payment_gateway)
     charging.configure(
         directory=charging.FunctionDirectory(usage.find_subscriber),
@@ -153,6 +154,10 @@ def build(
         flap_rule=flap_rule,
     )
     assurance.configure(pipeline=alarm_pipeline, flap_rule=flap_rule)
+    assurance.configure_tickets(
+        auto_resolve=settings.ticket_auto_resolve,
+        policy=assurance.load_sla_policy(settings.ticket_sla_policy),
+    )
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds

@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ossbss.assurance import correlation, wiring
+from ossbss.assurance.alarm_view import API_NAME, SPEC_API_NAME, notify, render_alarm
 from ossbss.assurance.flapping import FlapRule, FlapState, carried, transition
 from ossbss.assurance.models import Alarm
 from ossbss.assurance.rules import is_worse
@@ -24,6 +25,7 @@ from ossbss.assurance.signals import AlarmSignal
 from ossbss.events.assurance import AlarmCleared, AlarmRaised
 from ossbss.kernel import Event, new_id
 from ossbss.kernel.outbox import publish_many
+from ossbss.tmf import has_subscribers
 
 ALARMS = cast(Table, Alarm.__table__)
 # SQLite allows 32766 bound values per statement; stay far below with the IN lists.
@@ -128,8 +130,29 @@ def ingest(
         ignored_clears=batch.ignored_clears,
     )
     publish_many(session, batch.events, now=now)
+    _notify_hub(session, outcome, now)
     correlation.correlate(session, outcome=outcome, now=now)
     return outcome
+
+
+def _notify_hub(session: Session, outcome: IngestOutcome, now: datetime) -> None:
+    """alarmCreateEvent / alarmStateChangeEvent for hub subscribers; rendering the alarms
+    costs a query, so it is done only when someone listens."""
+    if not any(has_subscribers(session, api=api) for api in (API_NAME, SPEC_API_NAME)):
+        return
+    wanted = [*outcome.raised, *outcome.updated, *outcome.cleared]
+    if not wanted:
+        return
+    documents: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        for alarm in session.scalars(select(Alarm).where(Alarm.id.in_(chunk))):
+            documents[alarm.id] = render_alarm(alarm)
+    cleared = set(outcome.cleared)
+    created = [documents[i] for i in outcome.raised if i in documents and i not in cleared]
+    changed = [documents[i] for i in (*outcome.updated, *outcome.cleared) if i in documents]
+    notify(session, resource="alarm", change="Create", documents=created, now=now)
+    notify(session, resource="alarm", change="StateChange", documents=changed, now=now)
 
 
 def _load(

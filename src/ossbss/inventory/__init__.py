@@ -18,8 +18,17 @@ from ossbss.inventory.allocation import (
 from ossbss.inventory.api import router
 from ossbss.inventory.csv_import import ImportFailed, ImportReport, RowProblem, import_csv
 from ossbss.inventory.errors import PoolExhausted
+from ossbss.inventory.footprint import ServiceHit, rebuild_footprint, services_using
 from ossbss.inventory.managed import ManagedDevice, ManagedPort, managed_devices
 from ossbss.inventory.pools import POOL_KINDS, PoolKind
+from ossbss.inventory.reach import (
+    Topology,
+    TopologyLink,
+    behind_device,
+    behind_link,
+    build_topology,
+    reachable,
+)
 from ossbss.inventory.resources import RESOURCE, RESOURCE_API, RESOURCES, SERVICE, SERVICE_API
 from ossbss.inventory.service import (
     Port,
@@ -31,6 +40,7 @@ from ossbss.inventory.service import (
     ports_of,
     update_service,
 )
+from ossbss.inventory.topology import containers, network_topology, ports_of_devices
 
 __all__ = [
     "POOL_KINDS",
@@ -50,9 +60,16 @@ __all__ = [
     "PoolUsage",
     "Port",
     "RowProblem",
+    "ServiceHit",
+    "Topology",
+    "TopologyLink",
     "allocate",
     "allocations_for",
+    "behind_device",
+    "behind_link",
+    "build_topology",
     "confirm",
+    "containers",
     "create_service",
     "find_pool",
     "get_resource",
@@ -60,10 +77,20 @@ __all__ = [
     "import_csv",
     "managed_devices",
     "neighbours",
+    "network_topology",
     "path",
     "pool_usage",
     "ports_of",
+    "ports_of_devices",
+    "reachable",
+    "rebuild_footprint",
     "release",
     "router",
+    "services_using",
     "update_service",
 ]
+
+# Links by their ends (performance: per-link utilisation).
+from ossbss.inventory.links import LinkEnds, links
+
+__all__ += ["LinkEnds", "links"]

@@ -97,6 +97,20 @@ class InventoryService(DocumentTable, Base):
     specification_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class ServiceResource(Base):
+    """Which resources a service uses (inventory.footprint): its ``supportingResource`` and the
+    resource ids its characteristics name (port, device ...). Kept by the service rules on
+    every write, so "which services use these ports" is one indexed query."""
+
+    __tablename__ = "inventory_service_resource"
+    __table_args__ = (Index("ix_inventory_service_resource_resource", "resource_id", "service_id"),)
+
+    service_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # how the service names it: supportingResource, or the characteristic's name
+    via: Mapped[str] = mapped_column(String(40))
+
+
 class PoolCursor(Base):
     """One row per pool that has allocated: the lock allocators of the pool queue on, and the
     next never-used slot. Made on the first allocation (the pool's id is not known earlier)."""

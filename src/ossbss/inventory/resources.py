@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ossbss import party
-from ossbss.inventory import domain, models, repository
+from ossbss.inventory import domain, footprint, models, repository
 from ossbss.kernel.errors import Conflict, InvalidInput, NotFound
 from ossbss.tmf import Api, Document, Resource, Spec, check_initial, check_transition
 
@@ -259,18 +259,24 @@ class _ServiceRules:
         check_initial(domain.SERVICE_INITIAL, document.get("state"), field="state")
         return _check_service(session, {}, document, self_id=None)
 
+    def on_created(self, session: Session, document: Document, now: datetime) -> None:
+        footprint.record(session, service_id=document["id"], document=document)
+
     def on_update(self, session: Session, old: Document, new: Document, now: datetime) -> Document:
         new["category"] = domain.normalise_category(new.get("category"))
         check_transition(
             domain.SERVICE_LIFECYCLE, old.get("state"), new.get("state"), field="state"
         )
-        return _check_service(session, old, new, self_id=old["id"])
+        checked = _check_service(session, old, new, self_id=old["id"])
+        footprint.record(session, service_id=old["id"], document=checked, old=old)
+        return checked
 
     def on_delete(self, session: Session, document: Document, now: datetime) -> None:
         users = repository.referrers(session, document["id"])
         if users:
             kind, other = users[0]
             raise Conflict("Service in use", field="id", detail=f"{kind} {other} refers to it")
+        footprint.forget(session, service_id=document["id"])
 
 
 def _check_service(

@@ -15,7 +15,7 @@ from ossbss.party.resources import (
     PARTY_API,
     RESOURCES,
 )
-from ossbss.party.service import get_customer, party_exists
+from ossbss.party.service import customer_names, get_customer, party_exists
 
 __all__ = [
     "CUSTOMER",
@@ -24,6 +24,7 @@ __all__ = [
     "ORGANIZATION",
     "PARTY_API",
     "RESOURCES",
+    "customer_names",
     "get_customer",
     "normalise_contact_media",
     "normalise_country",
