@@ -98,12 +98,18 @@ def assess(session: Session, *, roots: Sequence[Root], now: datetime) -> list[As
         session, customer_ids={customer for hit in hits for customer in hit.customer_ids}
     )
     planned = _planned(session, roots, now)
+    hits_at: dict[str, list[int]] = {}
+    for position, hit in enumerate(hits):
+        for resource_id in hit.resource_ids:
+            hits_at.setdefault(resource_id, []).append(position)
     assessments = []
     for root in roots:
+        positions = sorted(
+            {p for member in root.scope if member in hits_at for p in hits_at[member]}
+        )
         services = tuple(
-            HurtService(hit.id, hit.name, hit.customer_ids, hit.product_ids)
-            for hit in hits
-            if not hit.resource_ids.isdisjoint(root.scope)
+            HurtService(hits[p].id, hits[p].name, hits[p].customer_ids, hits[p].product_ids)
+            for p in positions
         )
         customers = {c for service in services for c in service.customer_ids}
         assessments.append(

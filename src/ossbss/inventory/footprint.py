@@ -125,14 +125,19 @@ def services_using(
     # service id -> (resources it is hurt by, services below it that are hurt)
     hurt: dict[str, tuple[set[str], set[str]]] = {}
     ids = list(dict.fromkeys(resource_ids))
+    using: dict[str, set[str]] = {}
+    # Two indexed reads rather than a join: given the join, SQLite starts from every service
+    # in the state and probes the footprint, not the other way round.
     for start in range(0, len(ids), _CHUNK):
         rows = session.execute(
-            select(SR.c.service_id, SR.c.resource_id)
-            .join(S, S.id == SR.c.service_id)
-            .where(SR.c.resource_id.in_(ids[start : start + _CHUNK]), S.state.in_(wanted_states))
+            select(SR.c.service_id, SR.c.resource_id).where(
+                SR.c.resource_id.in_(ids[start : start + _CHUNK])
+            )
         )
         for service_id, resource_id in rows:
-            hurt.setdefault(service_id, (set(), set()))[0].add(resource_id)
+            using.setdefault(service_id, set()).add(resource_id)
+    for service_id in _in_states(session, using, wanted_states):
+        hurt[service_id] = (using[service_id], set())
     tops: set[str] = set()
     layer = set(hurt)
     for _ in range(_MAX_LAYERS):
@@ -153,6 +158,18 @@ def services_using(
                 next_layer.add(parent)
         layer = next_layer
     return _hits(session, {top: hurt[top] for top in tops})
+
+
+def _in_states(
+    session: Session, service_ids: Collection[str], states: tuple[str, ...]
+) -> list[str]:
+    found = []
+    ids = list(service_ids)
+    for start in range(0, len(ids), _CHUNK):
+        found += session.scalars(
+            select(S.id).where(S.id.in_(ids[start : start + _CHUNK]), S.state.in_(states))
+        ).all()
+    return found
 
 
 def _resting_on(session: Session, service_ids: Collection[str]) -> dict[str, set[tuple[str, str]]]:
