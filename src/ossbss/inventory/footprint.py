@@ -163,7 +163,7 @@ def services_using(
 def _in_states(
     session: Session, service_ids: Collection[str], states: tuple[str, ...]
 ) -> list[str]:
-    found = []
+    found: list[str] = []
     ids = list(service_ids)
     for start in range(0, len(ids), _CHUNK):
         found += session.scalars(
