@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -67,6 +68,7 @@ class Platform:
     authorizer: iam.ApiKeyAuthorizer
     http: httpx.Client
     activator: provisioning.Activator
+    alarm_pipeline: assurance.AlarmPipeline
     edge: Edge = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,12 +83,15 @@ class Platform:
         """Start the background workers: event delivery and activation."""
         self.dispatcher.start()
         self.activator.start()
+        self.alarm_pipeline.start()
 
     def stop(self) -> None:
+        self.alarm_pipeline.stop()
         self.activator.stop()
         self.dispatcher.stop()
 
     def close(self) -> None:
+        self.alarm_pipeline.stop()
         self.dispatcher.stop()
         self.activator.close()
         self.http.close()
@@ -128,6 +133,7 @@ def build(
     payment.subscribe(registry, clock)
     assurance.subscribe(registry, clock)
     performance.subscribe(registry, clock)
+    billing.subscribe(registry, clock)
     payment.configure(gateway=settings.payment_gateway)
     charging.configure(
         directory=charging.FunctionDirectory(usage.find_subscriber),
@@ -136,6 +142,22 @@ def build(
         validity_seconds=settings.charging_validity_seconds,
     )
     billing.configure_documents(operator=billing.Operator.from_settings(settings))
+    flap_rule = assurance.FlapRule(
+        window=timedelta(seconds=settings.alarm_flap_window_seconds),
+        threshold=settings.alarm_flap_threshold,
+    )
+    alarm_pipeline = assurance.AlarmPipeline(
+        database,
+        clock,
+        batch_size=settings.alarm_pipeline_batch_size,
+        max_pending=settings.alarm_pipeline_max_pending,
+        flap_rule=flap_rule,
+    )
+    assurance.configure(pipeline=alarm_pipeline, flap_rule=flap_rule)
+    assurance.configure_tickets(
+        auto_resolve=settings.ticket_auto_resolve,
+        policy=assurance.load_sla_policy(settings.ticket_sla_policy),
+    )
     database.on_commit(dispatcher.wake)
     database.on_commit(activator.wake)
     PAGES.max_age = settings.list_cache_seconds
@@ -149,6 +171,7 @@ def build(
         authorizer=iam.ApiKeyAuthorizer(database),
         http=http,
         activator=activator,
+        alarm_pipeline=alarm_pipeline,
     )
 
 

@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ossbss import billing, bootstrap, iam, payment, usage
+from ossbss import assurance, billing, bootstrap, iam, payment, usage
+from ossbss.assurance import syslog as assurance_syslog
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
@@ -70,6 +71,10 @@ documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
+assurance_app = assurance.traps_cli(_platform)  # traps
+assurance_app.info.help = "Fault management: alarm collectors, maintenance, trouble tickets."
+assurance.add_ticket_commands(assurance_app, _platform)  # maintenance, tickets
+app.add_typer(assurance_app, name="assurance")
 
 
 def _fail(exc: DomainError) -> None:
@@ -171,9 +176,12 @@ def serve(
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
     collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
+    traps = _snmp_traps(platform) if settings.snmp_trap_enabled else None
+    syslog = _syslog(platform) if settings.syslog_enabled else None
     pickup = _cdr_pickup(platform) if workers else None
     dunning = _dunning_schedule(platform) if workers else None
     documents = _document_renderer(platform) if workers else None
+    sla_sweep = _ticket_sla_sweep(platform) if workers else None
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
@@ -181,12 +189,27 @@ def serve(
     finally:
         if collector is not None:
             collector.stop()
+        if traps is not None:
+            traps.stop()
+        if syslog is not None:
+            syslog.stop()
         if pickup is not None:
             pickup.stop()
         if dunning is not None:
             dunning.stop()
         if documents is not None:
             documents.stop()
+        if sla_sweep is not None:
+            sla_sweep.stop()
+
+
+def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:
+    """Missed ticket SLA times told to hub subscribers every OSSBSS_TICKET_SLA_SWEEP_SECONDS
+    (0: never; a ticket's SLA is computed on every read anyway)."""
+    interval = platform.settings.ticket_sla_sweep_seconds
+    if interval <= 0:
+        return None
+    return assurance.SlaSweep(platform.database, platform.clock, interval=interval).start()
 
 
 def _dunning_schedule(platform: bootstrap.Platform) -> payment.DunningSchedule | None:
@@ -266,6 +289,40 @@ def _radius_accounting(platform: bootstrap.Platform) -> usage.CollectorThread:
     return collector
 
 
+def _snmp_traps(platform: bootstrap.Platform) -> assurance.TrapCollectorThread:
+    """The SNMP trap collector on a thread of its own beside the API, into the alarm pipeline."""
+    sink = assurance.alarm_pipeline()
+    sink.start()  # idempotent: also with `serve --no-workers`, traps become alarms here
+    listener = assurance.snmp_trap_listener(
+        platform.settings, sink=sink, clock=platform.clock, database=platform.database
+    )
+    collector = assurance.TrapCollectorThread(listener).start()
+    console.print(f"SNMP traps on udp {listener.host}:{listener.port}", highlight=False)
+    return collector
+
+
+def _syslog(platform: bootstrap.Platform) -> assurance_syslog.SyslogThread:
+    """The syslog collector (UDP and TCP) on a thread of its own, into the alarm pipeline."""
+    settings = platform.settings
+    server = assurance_syslog.SyslogCollector(
+        sink=assurance.alarm_pipeline(),
+        mapping=assurance_syslog.SyslogMapping.load(settings.syslog_mapping),
+        directory=assurance_syslog.directory_loader(platform.database),
+        clock=platform.clock,
+        host=settings.syslog_host,
+        udp_port=settings.syslog_udp_port if settings.syslog_udp_port >= 0 else None,
+        tcp_port=settings.syslog_tcp_port if settings.syslog_tcp_port >= 0 else None,
+        max_message_bytes=settings.syslog_max_message_bytes,
+        rate_per_source=settings.syslog_rate_per_source,
+        burst_per_source=settings.syslog_burst_per_source,
+    )
+    collector = assurance_syslog.SyslogThread(server).start()
+    console.print(
+        f"syslog on {server.host} udp {server.udp_port} tcp {server.tcp_port}", highlight=False
+    )
+    return collector
+
+
 @app.command()
 def worker() -> None:
     """Deliver events and run activations in a process of their own, beside `serve
@@ -281,6 +338,7 @@ def worker() -> None:
     pickup = _cdr_pickup(platform)
     dunning = _dunning_schedule(platform)
     documents = _document_renderer(platform)
+    sla_sweep = _ticket_sla_sweep(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -294,6 +352,8 @@ def worker() -> None:
             dunning.stop()
         if documents is not None:
             documents.stop()
+        if sla_sweep is not None:
+            sla_sweep.stop()
         platform.close()
 
 
@@ -303,3 +363,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+# performance: SLA report and evaluation, downsampling, default thresholds.
+from ossbss.performance import cli as performance_cli  # noqa: E402
+
+app.add_typer(performance_cli.build_app(_platform), name="performance")

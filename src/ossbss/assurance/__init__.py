@@ -9,7 +9,10 @@ The room's only door: other rooms and the composition roots use what is listed h
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
 from ossbss.assurance import scope as _scope  # noqa: F401  (correlation's table)
 from ossbss.assurance.api import router
+from ossbss.assurance.flapping import FlapRule
 from ossbss.assurance.handlers import subscribe
+from ossbss.assurance.maintenance import covering
+from ossbss.assurance.pipeline import AlarmPipeline, Overloaded
 from ossbss.assurance.signals import (
     ALARM_TYPES,
     CLEARED,
@@ -18,8 +21,32 @@ from ossbss.assurance.signals import (
     AlarmSignal,
     AlarmSink,
 )
+from ossbss.assurance.snmp import (
+    SnmpTrapListener,
+    TrapCollectorThread,
+    TrapMapping,
+    V3User,
+)
+from ossbss.assurance.snmp import listener_from_settings as snmp_trap_listener
+from ossbss.assurance.snmp import load_users as load_snmp_v3_users
+from ossbss.assurance.snmp.cli import build_app as traps_cli
+from ossbss.assurance.store import IngestOutcome, ingest
+from ossbss.assurance.tickets import (
+    TROUBLE_TICKET,
+    DueTicket,
+    SlaSweep,
+    add_ticket_commands,
+    configure_tickets,
+    sweep_sla,
+    tickets_near_breach,
+)
+from ossbss.assurance.tickets import (
+    load_policy as load_sla_policy,
+)
+from ossbss.assurance.tickets import models as _ticket_models  # noqa: F401  (registers the table)
+from ossbss.assurance.wiring import alarm_pipeline, configure
 
-RESOURCES: tuple[()] = ()
+RESOURCES = (TROUBLE_TICKET,)
 
 __all__ = [
     "ALARM_TYPES",
@@ -27,8 +54,31 @@ __all__ = [
     "RESOURCES",
     "SEVERITIES",
     "SOURCES",
+    "TROUBLE_TICKET",
+    "AlarmPipeline",
     "AlarmSignal",
     "AlarmSink",
+    "DueTicket",
+    "FlapRule",
+    "IngestOutcome",
+    "Overloaded",
+    "SlaSweep",
+    "SnmpTrapListener",
+    "TrapCollectorThread",
+    "TrapMapping",
+    "V3User",
+    "add_ticket_commands",
+    "alarm_pipeline",
+    "configure",
+    "configure_tickets",
+    "covering",
+    "ingest",
+    "load_sla_policy",
+    "load_snmp_v3_users",
     "router",
+    "snmp_trap_listener",
     "subscribe",
+    "sweep_sla",
+    "tickets_near_breach",
+    "traps_cli",
 ]

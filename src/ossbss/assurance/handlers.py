@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ossbss.assurance.tickets import subscribe_tickets
 from ossbss.kernel import Clock, HandlerRegistry
 
 
 def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
     """Every assurance reaction, registered once at start-up."""
+    subscribe_tickets(registry, clock)

@@ -29,6 +29,8 @@ class Alarm(Base):
         Index("ix_assurance_alarm_object", "alarmed_object_id", "state"),
         Index("ix_assurance_alarm_parent", "parent_alarm_id"),
         Index("ix_assurance_alarm_raised", "raised_at"),
+        # the last cleared alarm of a key (flapping carries its transitions to the next one)
+        Index("ix_assurance_alarm_key_cleared", "reduction_key", "cleared_at"),
     )
 
     pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
@@ -61,6 +63,11 @@ class Alarm(Base):
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
     # raise/clear transitions of this reduction key inside the flapping window
     transitions: Mapped[int] = mapped_column(Integer, default=0)
+    # when the flapping window of those transitions opened (flapping.FlapState.since)
+    transitions_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a flapping alarm stays active when its source clears: when that last happened (None:
+    # the last signal was a raise)
+    flap_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # correlation (assurance/correlation): a child points at its root; a root lists impact
     is_root_cause: Mapped[bool] = mapped_column(Boolean, default=False)
     parent_alarm_id: Mapped[str | None] = mapped_column(String(64))
@@ -80,6 +87,20 @@ class AlarmComment(Base):
     system_id: Mapped[str | None] = mapped_column(String(120))
     comment: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlarmTask(Base):
+    """A TMF642 task resource (ackAlarms, clearAlarms, commentAlarms, groupAlarms ...): the
+    request and its result, kept as the document the API returned (tasks are write-once)."""
+
+    __tablename__ = "assurance_alarm_task"
+
+    pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # ackAlarms, clearAlarms ...
+    state: Mapped[str] = mapped_column(String(12))  # done, inProgress
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class MaintenanceWindow(Base):

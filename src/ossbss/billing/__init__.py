@@ -128,3 +128,9 @@ __all__ += [
     "issued_bills",
     "revenue_lines",
 ]
+
+# Reactions to events (performance's SLA breaches become credits).
+from ossbss.billing.handlers import subscribe  # noqa: E402
+from ossbss.billing.sla_credits import SlaCredit  # noqa: E402, F401  (registers the table)
+
+__all__ += ["subscribe"]

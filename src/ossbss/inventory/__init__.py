@@ -89,3 +89,8 @@ __all__ = [
     "services_using",
     "update_service",
 ]
+
+# Links by their ends (performance: per-link utilisation).
+from ossbss.inventory.links import LinkEnds, links
+
+__all__ += ["LinkEnds", "links"]

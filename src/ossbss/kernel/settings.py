@@ -99,4 +99,63 @@ class Settings(BaseSettings):
     # processes render them (0: one per core).
     billing_documents_interval_seconds: float = 30.0
     billing_documents_processes: int = 0
+    # The SNMP trap collector (v1/v2c/v3 TRAPs and INFORMs -> alarms) inside `serve` when
+    # enabled: accepted communities (comma-separated), the SNMPv3 users file (TOML, [[user]]),
+    # our engine ID for v3 INFORMs (hex; empty: a random one per start), the rules file (empty:
+    # the one shipped in ossbss/assurance/mapping/snmp.toml), flood control per source
+    # (notifications/s and burst; rate 0: off), and how often the inventory is read again.
+    snmp_trap_enabled: bool = False
+    snmp_trap_host: str = "127.0.0.1"
+    snmp_trap_port: int = 1162
+    snmp_trap_communities: str = "public"
+    snmp_trap_v3_users: Path | None = None
+    snmp_trap_engine_id: str = ""
+    snmp_trap_rules: Path | None = None
+    snmp_trap_source_rate: float = 1000.0
+    snmp_trap_source_burst: float = 5000.0
+    snmp_trap_directory_refresh_seconds: float = 30.0
+    # The syslog collector (assurance): UDP and TCP (RFC 6587 octet counting or LF framing) on
+    # this address inside `ossbss serve` when enabled; 0 picks a free port, -1 turns one off.
+    # The mapping file (TOML) turns lines into alarms (empty: assurance/mapping/syslog.toml).
+    syslog_enabled: bool = False
+    syslog_host: str = "127.0.0.1"
+    syslog_udp_port: int = 5514
+    syslog_tcp_port: int = 5514
+    syslog_mapping: Path | None = None
+    syslog_max_message_bytes: int = 8192
+    # Per-sender flood control (token bucket): messages per second, and the burst allowed.
+    syslog_rate_per_source: float = 2000.0
+    syslog_burst_per_source: int = 5000
     log_level: str = "INFO"
+    # Alarms (assurance): a reduction key that raises and clears more than the threshold
+    # times inside the window is flapping (its alarm stays active, flagged); the pipeline
+    # stores signals in batches of up to this many and refuses more than max pending.
+    alarm_flap_window_seconds: float = 600.0
+    alarm_flap_threshold: int = 5
+    alarm_pipeline_batch_size: int = 2000
+    alarm_pipeline_max_pending: int = 200_000
+    # Trouble tickets: a cleared root alarm resolves its ticket (off: a note only); the SLA
+    # policy TOML (empty: ossbss/assurance/tickets/sla.toml); how often `serve`/`worker` tell
+    # hub subscribers about missed SLA times (0: never; reads compute the SLA anyway).
+    ticket_auto_resolve: bool = True
+    ticket_sla_policy: Path | None = None
+    ticket_sla_sweep_seconds: float = 60.0
+    # The SNMP poller of IF-MIB interface counters (performance): inside `serve` when enabled,
+    # every interval, at most `concurrency` devices in flight; each request waits `timeout`
+    # seconds and is sent again `retries` times; GETBULK asks for up to `max_repetitions` rows.
+    poller_enabled: bool = False
+    poller_interval_seconds: float = 300.0
+    poller_concurrency: int = 200
+    poller_timeout_seconds: float = 2.0
+    poller_retries: int = 1
+    poller_max_repetitions: int = 25
+    # Performance (KPI store): how long raw samples, 5-minute and hourly rollups are kept (days;
+    # the 95th percentile and the capacity forecast read the 5-minute averages), how late a
+    # sample may arrive and still be rolled up (seconds), and the policy files (empty: the ones
+    # shipped in ossbss/performance: thresholds.toml, sla.toml).
+    performance_raw_days: int = 7
+    performance_5m_days: int = 62
+    performance_hourly_days: int = 730
+    performance_rollup_lateness_seconds: int = 120
+    performance_thresholds_policy: Path | None = None
+    performance_sla_policy: Path | None = None

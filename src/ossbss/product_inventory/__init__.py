@@ -32,3 +32,8 @@ from ossbss.product_inventory.figures import (
 )
 
 __all__ += ["LiveProduct", "RecurringPrice", "products_live_in"]
+
+# A product document's recurring prices (billing: SLA credits are a share of them).
+from ossbss.product_inventory.figures import recurring_prices  # noqa: E402
+
+__all__ += ["recurring_prices"]

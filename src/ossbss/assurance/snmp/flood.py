@@ -1,0 +1,69 @@
+"""Flood control per source: a token bucket per sending address, and a log line per reason at
+most every few seconds (a flood of bad packets must not become a flood of log lines)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+
+LOG_EVERY_SECONDS = 10.0
+MAX_SOURCES = 100_000  # buckets kept; beyond, the idle ones are forgotten (refilled = full)
+
+
+class TokenBuckets:
+    """``rate`` notifications per second per source, bursts up to ``burst``; rate <= 0 = off.
+
+    A bucket starts full, so a device that was quiet may send a burst at once."""
+
+    def __init__(
+        self, rate: float, burst: float, *, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._rate = rate
+        self._burst = max(burst, 1.0)
+        self._monotonic = monotonic
+        self._buckets: dict[str, tuple[float, float]] = {}  # source -> (tokens, at)
+
+    def allow(self, source: str) -> bool:
+        if self._rate <= 0:
+            return True
+        now = self._monotonic()
+        tokens, at = self._buckets.get(source, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - at) * self._rate)
+        if tokens < 1.0:
+            self._buckets[source] = (tokens, now)
+            return False
+        if len(self._buckets) >= MAX_SOURCES and source not in self._buckets:
+            self._forget_full(now)
+        self._buckets[source] = (tokens - 1.0, now)
+        return True
+
+    def _forget_full(self, now: float) -> None:
+        full = [
+            source
+            for source, (tokens, at) in self._buckets.items()
+            if tokens + (now - at) * self._rate >= self._burst
+        ]
+        for source in full:
+            del self._buckets[source]
+
+
+class ThrottledLog:
+    """One warning per reason per interval, saying how many were suppressed meanwhile."""
+
+    def __init__(self, logger: logging.Logger, every: float = LOG_EVERY_SECONDS) -> None:
+        self._logger = logger
+        self._every = every
+        self._last: dict[str, float] = {}
+        self._suppressed: Counter[str] = Counter()
+
+    def warning(self, reason: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last.get(reason, -self._every) < self._every:
+            self._suppressed[reason] += 1
+            return
+        self._last[reason] = now
+        more = self._suppressed.pop(reason, 0)
+        suffix = f" (and {more} more since the last report)" if more else ""
+        self._logger.warning(message + suffix, *args)

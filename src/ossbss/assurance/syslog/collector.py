@@ -1,0 +1,323 @@
+"""The syslog collector: UDP and TCP listeners on loopback (asyncio) that turn messages into
+alarm signals for an ``AlarmSink`` (the alarm pipeline).
+
+Bad input never costs good input: an oversized or garbled message is counted per reason and
+dropped (a log line per reason at most every ``LOG_EVERY_SECONDS``), a TCP connection that
+sends garbage only loses its own garbage, and each sender has a token bucket so a flood from
+one host is throttled while the others' messages go through. Signals are handed to the sink in
+batches, one per turn of the event loop; a full sink is counted as "overloaded".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ossbss.assurance.objects import ObjectDirectory
+from ossbss.assurance.signals import AlarmSignal, AlarmSink
+from ossbss.assurance.syslog.framing import FrameDecoder, Oversized
+from ossbss.assurance.syslog.mapping import SyslogMapping
+from ossbss.assurance.syslog.parser import Garbled, parse
+from ossbss.kernel import Clock, Database
+
+log = logging.getLogger(__name__)
+LOG_EVERY_SECONDS = 10.0
+DEFAULT_MAX_MESSAGE_BYTES = 8192
+DEFAULT_RATE_PER_SOURCE = 2000.0  # messages per second a sender may keep up
+DEFAULT_BURST_PER_SOURCE = 5000  # and how many it may send at once
+DEFAULT_DIRECTORY_REFRESH_SECONDS = 60.0
+RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
+MAX_DATAGRAM = 65535
+_MAX_SOURCES = 10_000  # buckets kept; the idle ones go first when there are more
+
+
+@dataclass(frozen=True)
+class SyslogStatus:
+    received: int
+    signals: int  # raises and clears handed to the sink
+    ignored: int  # parsed, but neither a rule nor the unmatched floor made an alarm of them
+    dropped: dict[str, int]  # oversized, garbled:<reason>, throttled, overloaded
+    connections: int
+
+
+class _ThrottledLog:
+    """One warning per reason per interval, saying how many were suppressed meanwhile."""
+
+    def __init__(self, every: float = LOG_EVERY_SECONDS) -> None:
+        self._every = every
+        self._last: dict[str, float] = {}
+        self._suppressed: Counter[str] = Counter()
+
+    def warning(self, reason: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._last.get(reason, -self._every) < self._every:
+            self._suppressed[reason] += 1
+            return
+        self._last[reason] = now
+        more = self._suppressed.pop(reason, 0)
+        suffix = f" (and {more} more since the last report)" if more else ""
+        log.warning(message + suffix, *args)
+
+
+class TokenBuckets:
+    """Per-sender token buckets: ``rate`` messages per second, up to ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}  # sender -> (tokens, last refill)
+
+    def allow(self, sender: str, now: float) -> bool:
+        tokens, last = self._buckets.get(sender, (self._burst, now))
+        tokens = min(self._burst, tokens + (now - last) * self._rate)
+        allowed = tokens >= 1.0
+        self._buckets[sender] = (tokens - 1.0 if allowed else tokens, now)
+        if len(self._buckets) > _MAX_SOURCES:
+            self._forget_idle(now)
+        return allowed
+
+    def _forget_idle(self, now: float) -> None:
+        full_after = self._burst / self._rate if self._rate > 0 else float("inf")
+        for sender, (_, last) in list(self._buckets.items()):
+            if now - last >= full_after:  # full again: as good as new
+                del self._buckets[sender]
+
+
+class SyslogCollector:
+    """UDP and TCP syslog on ``host`` (port 0 picks a free one: read ``udp_port`` and
+    ``tcp_port`` after ``start``; None turns a transport off)."""
+
+    def __init__(
+        self,
+        *,
+        sink: AlarmSink,
+        mapping: SyslogMapping,
+        directory: Callable[[], ObjectDirectory],
+        clock: Clock,
+        host: str = "127.0.0.1",
+        udp_port: int | None = 0,
+        tcp_port: int | None = 0,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        rate_per_source: float = DEFAULT_RATE_PER_SOURCE,
+        burst_per_source: int = DEFAULT_BURST_PER_SOURCE,
+        directory_refresh_seconds: float = DEFAULT_DIRECTORY_REFRESH_SECONDS,
+    ) -> None:
+        self._sink = sink
+        self._mapping = mapping
+        self._load_directory = directory
+        self._directory = ObjectDirectory(())
+        self._clock = clock
+        self.host = host
+        self.udp_port = udp_port
+        self.tcp_port = tcp_port
+        self._max = max_message_bytes
+        self._buckets = TokenBuckets(rate_per_source, burst_per_source)
+        self._refresh_every = directory_refresh_seconds
+        self._log = _ThrottledLog()
+        self._received = 0
+        self._signals = 0
+        self._ignored = 0
+        self._dropped: Counter[str] = Counter()
+        self._batch: list[AlarmSignal] = []
+        self._flush_scheduled = False
+        self._connections: set[asyncio.StreamWriter] = set()
+        self._udp: asyncio.DatagramTransport | None = None
+        self._tcp: asyncio.Server | None = None
+        self._refresher: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._directory = await asyncio.to_thread(self._load_directory)
+        if self.udp_port is not None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+                sock.bind((self.host, self.udp_port))
+                sock.setblocking(False)
+            except OSError:
+                sock.close()
+                raise
+            transport, _ = await self._loop.create_datagram_endpoint(
+                lambda: _UdpProtocol(self), sock=sock
+            )
+            self._udp = transport
+            self.udp_port = transport.get_extra_info("sockname")[1]
+        if self.tcp_port is not None:
+            self._tcp = await asyncio.start_server(
+                self._serve_connection, self.host, self.tcp_port, limit=self._max * 2
+            )
+            self.tcp_port = self._tcp.sockets[0].getsockname()[1]
+        if self._refresh_every > 0:
+            self._refresher = asyncio.create_task(self._refresh_directory())
+        log.info("syslog on %s udp %s tcp %s", self.host, self.udp_port, self.tcp_port)
+
+    async def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+        if self._udp is not None:
+            self._udp.close()
+        if self._tcp is not None:
+            self._tcp.close()
+            for writer in list(self._connections):
+                writer.close()
+            await self._tcp.wait_closed()
+        self._flush()
+
+    def status(self) -> SyslogStatus:
+        return SyslogStatus(
+            received=self._received,
+            signals=self._signals,
+            ignored=self._ignored,
+            dropped=dict(self._dropped),
+            connections=len(self._connections),
+        )
+
+    async def _refresh_directory(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_every)
+            try:
+                self._directory = await asyncio.to_thread(self._load_directory)
+            except Exception as exc:  # keep the old directory; try again next time
+                self._log.warning("directory", "syslog: object directory not refreshed: %s", exc)
+
+    # -- receiving ---------------------------------------------------------------------------
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = writer.get_extra_info("peername")
+        sender = str(peer[0]) if peer else "unknown"
+        decoder = FrameDecoder(self._max)
+        self._connections.add(writer)
+        try:
+            while data := await reader.read(65536):
+                for item in decoder.feed(data):
+                    if isinstance(item, Oversized):
+                        self._received += 1
+                        self._drop("oversized", f"{item.size} bytes over tcp from {sender}")
+                    else:
+                        self.receive(item.data, sender)
+        except (ConnectionError, OSError) as exc:
+            self._log.warning("connection", "syslog: tcp connection from %s: %s", sender, exc)
+        finally:
+            self._connections.discard(writer)
+            writer.close()
+
+    def receive(self, data: bytes, sender: str) -> None:
+        """One framed message from ``sender`` (its IP address)."""
+        self._received += 1
+        if len(data) > self._max:
+            self._drop("oversized", f"{len(data)} bytes from {sender}")
+            return
+        if not self._buckets.allow(sender, time.monotonic()):
+            self._drop("throttled", f"{sender} sends faster than its share")
+            return
+        now = self._clock.now()
+        try:
+            message = parse(data, received_at=now)
+        except Garbled as exc:
+            self._drop(f"garbled:{exc.reason}", f"{exc.detail} from {sender}: {data[:60]!r}")
+            return
+        signal = self._mapping.signal(
+            message, sender=sender, directory=self._directory, received_at=now
+        )
+        if signal is None:
+            self._ignored += 1
+            return
+        self._batch.append(signal)
+        if not self._flush_scheduled and self._loop is not None:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        if self._sink.submit(batch):
+            self._signals += len(batch)
+        else:
+            self._dropped["overloaded"] += len(batch)
+            self._log.warning(
+                "overloaded", "syslog: the alarm pipeline is full; %d dropped", len(batch)
+            )
+
+    def _drop(self, reason: str, detail: str) -> None:
+        self._dropped[reason] += 1
+        self._log.warning(reason, "syslog message dropped (%s): %s", reason, detail)
+
+
+class _UdpProtocol(asyncio.DatagramProtocol):
+    def __init__(self, collector: SyslogCollector) -> None:
+        self._collector = collector
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
+        self._collector.receive(data, str(addr[0]))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("syslog udp socket error: %s", exc)
+
+
+def directory_loader(database: Database) -> Callable[[], ObjectDirectory]:
+    """The inventory's object directory, read fresh at each call (the collector refreshes)."""
+
+    def load() -> ObjectDirectory:
+        with database.unit_of_work(write=False) as session:
+            return ObjectDirectory.load(session)
+
+    return load
+
+
+class SyslogThread:
+    """The collector on an event loop of its own thread (beside ``ossbss serve``)."""
+
+    def __init__(self, collector: SyslogCollector) -> None:
+        self.collector = collector
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="syslog", daemon=True)
+        self._error: BaseException | None = None
+
+    def start(self, timeout: float = 10.0) -> SyslogThread:
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError("the syslog collector did not start")
+        if self._error is not None:
+            raise RuntimeError(f"the syslog collector failed: {self._error}")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stopping = asyncio.Event()
+            try:
+                await self.collector.start()
+            except BaseException as exc:
+                self._error = exc
+                self._ready.set()
+                return
+            self._ready.set()
+            try:
+                await self._stopping.wait()
+            finally:
+                await self.collector.stop()
+
+        asyncio.run(main())
