@@ -45,6 +45,15 @@ class Outcome(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Cleared:
+    """An outcome for alarms cleared outside ``store.ingest`` (by hand)."""
+
+    cleared: tuple[str, ...]
+    raised: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class _Alarm:
     pk: int
     id: str
