@@ -292,3 +292,24 @@ def test_a_root_cleared_by_hand_ends_its_outages(
     (ended,) = alarms.events("assurance.customer-outage-ended")
     assert ended["customer_id"] == network.lines["olt:ge-1"][0]
     assert [e["alarm_id"] for e in alarms.events("assurance.service-outage-ended")] == [root.id]
+
+
+def test_an_escalated_root_announces_only_the_customers_it_adds(
+    alarms: Alarms, network: Network, platform: bootstrap.Platform, client: TestClient
+) -> None:
+    olt = alarms.device("olt")
+    alarms.raise_(signal(olt, "Device", "deviceDown", severity="minor"))
+    assert len(alarms.events("assurance.customer-outage-started")) == 3
+    # a line activated on the OLT while it is down, then the alarm gets worse
+    newcomer, _, _ = order_line(client, platform, network, "olt:ge-2", "Eve Late")
+    alarms.raise_(signal(olt, "Device", "deviceDown", severity="critical"))
+    started = alarms.events("assurance.customer-outage-started")
+    assert [e["customer_id"] for e in started[3:]] == [newcomer]
+    impacts = alarms.events("assurance.root-cause-impact")
+    assert len(impacts) == 2
+    assert newcomer in impacts[1]["customer_ids"]
+    root = alarms.by_object(olt, "deviceDown")
+    assert newcomer in {c["id"] for c in (root.impact or {})["customers"]}
+    # a plain duplicate announces nothing
+    alarms.raise_(signal(olt, "Device", "deviceDown", severity="critical"))
+    assert len(alarms.events("assurance.root-cause-impact")) == 2
