@@ -166,7 +166,12 @@ def _candidates(session: Session, alarms: list[_Alarm]) -> list[Candidate]:
     }
     if not any(kinds.values()):
         return []
-    topology = inventory.network_topology(session)
+    ports_down = [a.object_id for a in alarms if kinds.get(a.id) == "port" and a.object_id]
+    if set(kinds.values()) <= {"port", None} and not inventory.link_ends(session, ports_down):
+        # access ports only (the common case): no need to read the whole graph
+        topology = inventory.build_topology(devices=(), links=(), roles={})
+    else:
+        topology = inventory.network_topology(session)
     # (alarm, kind, object, devices it takes down, ports it takes down)
     planned: list[tuple[_Alarm, str, str, set[str], set[str]]] = []
     for alarm in alarms:

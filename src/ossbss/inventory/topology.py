@@ -97,3 +97,16 @@ def containers(session: Session, ids: Sequence[str]) -> dict[str, tuple[str | No
             if parent_id is not None:
                 found[resource_id] = (kind, str(parent_id))
     return found
+
+
+def link_ends(session: Session, port_ids: Collection[str]) -> set[str]:
+    """The ports among ``port_ids`` that end a link."""
+    found: set[str] = set()
+    wanted = set(port_ids)
+    for column in (R.end_a, R.end_b):
+        for condition in matching(session, column, wanted):
+            found.update(
+                str(end)
+                for end in session.scalars(select(column).where(condition, R.kind == "link"))
+            )
+    return found & wanted
