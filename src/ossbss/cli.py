@@ -6,25 +6,26 @@ import gc
 import logging
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 from rich.console import Console
 
-from ossbss import assurance, billing, bootstrap, iam, payment, usage
+from ossbss import assurance, billing, bootstrap, iam, payment, performance, usage
 from ossbss.assurance import syslog as assurance_syslog
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
-from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
+from ossbss.kernel import Clock, Database, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.payment import cli as payment_cli
+from ossbss.performance.poller import cli as poller_cli
 from ossbss.provisioning.cli import config_app
 from ossbss.reporting import cli as reporting_cli
 from ossbss.usage import accounting_cli
@@ -147,6 +148,7 @@ def demo_load(
         )
     with _platform() as platform:
         demo.bill_history(platform, cycle_ids=report.cycle_ids, console=console)
+        demo.fault_history(platform, console=console)
 
 
 @app.command()
@@ -175,32 +177,51 @@ def serve(
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
-    collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
-    traps = _snmp_traps(platform) if settings.snmp_trap_enabled else None
-    syslog = _syslog(platform) if settings.syslog_enabled else None
-    pickup = _cdr_pickup(platform) if workers else None
-    dunning = _dunning_schedule(platform) if workers else None
-    documents = _document_renderer(platform) if workers else None
-    sla_sweep = _ticket_sla_sweep(platform) if workers else None
+    # Each part beside the API is optional; what started is stopped, last first.
+    running: list[_Stoppable | None] = [
+        _radius_accounting(platform) if settings.radius_acct_enabled else None,
+        _snmp_traps(platform) if settings.snmp_trap_enabled else None,
+        _syslog(platform) if settings.syslog_enabled else None,
+        _cdr_pickup(platform) if workers else None,
+        _dunning_schedule(platform) if workers else None,
+        _document_renderer(platform) if workers else None,
+        _ticket_sla_sweep(platform) if workers else None,
+        _live_demo(platform, key, bind_host, bind_port) if settings.demo_live else None,
+        # After the live demo: its simulated agents are up before the first poll.
+        _poller(platform) if settings.poller_enabled else None,
+    ]
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
     finally:
-        if collector is not None:
-            collector.stop()
-        if traps is not None:
-            traps.stop()
-        if syslog is not None:
-            syslog.stop()
-        if pickup is not None:
-            pickup.stop()
-        if dunning is not None:
-            dunning.stop()
-        if documents is not None:
-            documents.stop()
-        if sla_sweep is not None:
-            sla_sweep.stop()
+        for part in reversed(running):
+            if part is not None:
+                part.stop()
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+def _live_demo(platform: bootstrap.Platform, api_key: str, host: str, port: int) -> _Stoppable:
+    """The demo network alive (simulated agents, a fault script through the collectors)."""
+    from ossbss import demo
+
+    settings = platform.settings
+    collectors = demo.Collectors(
+        trap=(settings.snmp_trap_host, settings.snmp_trap_port)
+        if settings.snmp_trap_enabled
+        else None,
+        syslog=(settings.syslog_host, settings.syslog_udp_port)
+        if settings.syslog_enabled and settings.syslog_udp_port > 0
+        else None,
+        api_url=f"http://{host}:{port}",
+        api_key=api_key,
+    )
+    live = demo.LiveNetwork(platform.database, collectors).start()
+    console.print("demo: live network (simulated SNMP agents, faults every 40 s)", highlight=False)
+    return live
 
 
 def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:
@@ -323,6 +344,29 @@ def _syslog(platform: bootstrap.Platform) -> assurance_syslog.SyslogThread:
     return collector
 
 
+def _poller(platform: bootstrap.Platform) -> performance.PollerThread:
+    """The SNMP poller on a thread of its own beside the API (OSSBSS_POLLER_ENABLED)."""
+    settings = platform.settings
+    poller = performance.start_poller_thread(
+        database=platform.database,
+        clock=platform.clock,
+        settings=settings,
+        sink=_sample_store(platform.database, platform.clock),
+    )
+    console.print(f"SNMP poller every {settings.poller_interval_seconds:g}s", highlight=False)
+    return poller
+
+
+def _sample_store(database: Database, clock: Clock) -> performance.SampleSink:
+    """Where polled samples go: the performance store, one transaction per batch."""
+
+    def store(samples: Sequence[performance.Sample]) -> None:
+        with database.unit_of_work() as session:
+            performance.record_samples(session, samples=samples, now=clock.now())
+
+    return store
+
+
 @app.command()
 def worker() -> None:
     """Deliver events and run activations in a process of their own, beside `serve
@@ -367,4 +411,8 @@ if __name__ == "__main__":
 # performance: SLA report and evaluation, downsampling, default thresholds.
 from ossbss.performance import cli as performance_cli  # noqa: E402
 
-app.add_typer(performance_cli.build_app(_platform), name="performance")
+performance_app = performance_cli.build_app(_platform)
+poller_cli.add_commands(  # poll
+    performance_app, _platform, store=lambda opened: _sample_store(opened.database, opened.clock)
+)
+app.add_typer(performance_app, name="performance")

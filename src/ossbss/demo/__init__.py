@@ -7,19 +7,25 @@ the API. The data itself is pure and identical on every run: ``catalog_data()`` 
 ``customer_payloads(n)``.
 """
 
+from ossbss.demo.assurance import AssuranceReport, fault_history
 from ossbss.demo.billing import BillingReport, bill_history
 from ossbss.demo.catalog_data import Entry, catalog_data
+from ossbss.demo.live import Collectors, LiveNetwork
 from ossbss.demo.loader import LoadReport, is_empty, load
 from ossbss.demo.people import CustomerData, customer_payloads, make_iban
 
 __all__ = [
+    "AssuranceReport",
     "BillingReport",
+    "Collectors",
     "CustomerData",
     "Entry",
+    "LiveNetwork",
     "LoadReport",
     "bill_history",
     "catalog_data",
     "customer_payloads",
+    "fault_history",
     "is_empty",
     "load",
     "make_iban",
