@@ -313,3 +313,27 @@ def test_an_escalated_root_announces_only_the_customers_it_adds(
     # a plain duplicate announces nothing
     alarms.raise_(signal(olt, "Device", "deviceDown", severity="critical"))
     assert len(alarms.events("assurance.root-cause-impact")) == 2
+
+
+def test_work_on_a_device_covers_the_links_at_its_ports(
+    alarms: Alarms, network: Network, platform: bootstrap.Platform
+) -> None:
+    now = platform.clock.now()
+    with platform.database.unit_of_work() as session:
+        session.add(
+            MaintenanceWindow(
+                id=new_id(),
+                name="core line card swap",
+                resource_ids=[alarms.device("core")],
+                starts_at=now,
+                ends_at=now + timedelta(hours=1),
+                created_at=now,
+            )
+        )
+    alarms.raise_(signal(alarms.port("olt:xe-up"), "Port"))
+    root = alarms.by_object(alarms.port("olt:xe-up"))
+    assert (root.impact or {})["rootKind"] == "link"
+    assert root.planned_outage
+    (impact,) = alarms.events("assurance.root-cause-impact")
+    assert impact["alarmed_object_id"] == network.links["core-olt"]
+    assert impact["in_maintenance"] is True

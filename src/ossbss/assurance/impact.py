@@ -149,10 +149,8 @@ def _planned(session: Session, roots: Sequence[Root], now: datetime) -> set[str]
 def _containing(session: Session, object_ids: Collection[str]) -> dict[str, set[str]]:
     """object id -> itself and what contains it, two levels up (port, device, site); a
     link's end ports count as containing it."""
-    topology_links = {}
-    for link in inventory.network_topology(session).links:
-        topology_links[link.id] = (link.port_a, link.port_b)
-    first = {oid: {oid, *topology_links.get(oid, ())} for oid in object_ids}
+    ends = inventory.link_end_ports(session, object_ids)
+    first = {oid: {oid, *ends.get(oid, ())} for oid in object_ids}
     level = set().union(*first.values()) if first else set()
     for _ in range(2):
         parents = inventory.containers(session, list(level))

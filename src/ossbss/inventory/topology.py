@@ -110,3 +110,14 @@ def link_ends(session: Session, port_ids: Collection[str]) -> set[str]:
                 for end in session.scalars(select(column).where(condition, R.kind == "link"))
             )
     return found & wanted
+
+
+def link_end_ports(session: Session, link_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    """link id -> its two end ports, for the ids that are links."""
+    found: dict[str, tuple[str, str]] = {}
+    for condition in matching(session, R.id, link_ids):
+        rows = session.execute(select(R.id, R.end_a, R.end_b).where(condition, R.kind == "link"))
+        for link_id, end_a, end_b in rows:
+            if end_a is not None and end_b is not None:
+                found[link_id] = (str(end_a), str(end_b))
+    return found
