@@ -19,7 +19,6 @@ from ossbss.assurance import correlation
 from ossbss.assurance.alarm_view import notify, render_alarm
 from ossbss.assurance.models import Alarm, AlarmComment
 from ossbss.assurance.signals import CLEARED, SEVERITIES
-from ossbss.assurance.store import IngestOutcome
 from ossbss.events.assurance import AlarmCleared
 from ossbss.kernel import publish
 from ossbss.kernel.errors import Conflict, InvalidInput, NotFound
@@ -136,10 +135,9 @@ def clear(
         )
     result.changed = [alarm.id for alarm in changed]
     _tell(session, changed, "StateChange", now)
-    if changed:  # a cleared root ends the outages correlation announced for it
-        correlation.correlate(
-            session, outcome=IngestOutcome(cleared=tuple(result.changed)), now=now
-        )
+    if changed:  # a root cleared by hand ends the outages it announced, as a clear would
+        session.flush()
+        correlation.correlate(session, outcome=correlation.Cleared(tuple(result.changed)), now=now)
     return result
 
 
