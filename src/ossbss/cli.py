@@ -178,6 +178,10 @@ def serve(
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
+    if not workers:
+        # The alarm pipeline is the API's own writer (collectors, TMF642, Alertmanager), not a
+        # background worker: it runs wherever alarms arrive.
+        platform.alarm_pipeline.start()
     # Each part beside the API is optional; what started is stopped, last first.
     running: list[_Stoppable | None] = [
         _radius_accounting(platform) if settings.radius_acct_enabled else None,
