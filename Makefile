@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 # Drivers served by the in-memory fake: without the lab the demo's NETCONF switch is simulated.
 FAKE_DRIVERS ?= netconf
+# `make run` plays the demo network live: trap and syslog collectors, the poller every 30 s on
+# simulated agents, and a fault script (ossbss.demo.live).
+LIVE ?= OSSBSS_DEMO_LIVE=1 OSSBSS_SNMP_TRAP_ENABLED=1 OSSBSS_SYSLOG_ENABLED=1 \
+	OSSBSS_POLLER_ENABLED=1 OSSBSS_POLLER_INTERVAL_SECONDS=30
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install lab-install lab run test lint unit bench clean
@@ -28,7 +32,7 @@ lab: install lab-install
 run: install
 	$(BIN)/ossbss db upgrade
 	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(BIN)/ossbss demo load --if-empty
-	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(BIN)/ossbss serve --port $(PORT)
+	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(LIVE) $(BIN)/ossbss serve --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

@@ -224,3 +224,31 @@ def test_hub_events_create_status_change_and_resolved(
         "TroubleTicketAttributeValueChangeEvent",
     ]
     assert listener.events[3]["event"]["troubleTicket"]["status"] == "resolved"
+
+
+def test_the_sla_filters_agree_with_the_sla_shown(client: TestClient, clock: FixedClock) -> None:
+    # The same rule lives in SQL (filters) and in Python (the rendered sla): walk a day of
+    # tickets in every state and check both give the same answer at each moment.
+    made = [open_ticket(client, severity=s) for s in ("critical", "major", "minor", "warning")]
+    clock.advance(timedelta(minutes=20))
+    client.patch(f"{TICKETS}/{made[1]['id']}", json={"status": "inProgress"})
+    clock.advance(timedelta(hours=1))
+    client.patch(f"{TICKETS}/{made[2]['id']}", json={"status": "inProgress"})
+    client.patch(f"{TICKETS}/{made[2]['id']}", json={"status": "resolved"})
+    client.patch(f"{TICKETS}/{made[3]['id']}", json={"status": "cancelled"})
+    for _ in range(12):
+        documents = client.get(TICKETS).json()
+        for flag in ("true", "false"):
+            found = {t["id"] for t in client.get(TICKETS, params={"slaBreached": flag}).json()}
+            shown = {t["id"] for t in documents if t["sla"]["breached"] is (flag == "true")}
+            assert found == shown, (clock.now(), flag)
+        near = {t["id"] for t in client.get(TICKETS, params={"slaDueWithin": "2h"}).json()}
+        with_near = {t["id"] for t in client.get(TICKETS).json() if _near(t["sla"], 7200)}
+        assert near == with_near, clock.now()
+        clock.advance(timedelta(hours=2))
+
+
+def _near(sla: dict, within: int) -> bool:
+    left = [sla.get(f"{name}RemainingSeconds") for name in ("respond", "resolve")]
+    running = [seconds for seconds in left if seconds is not None]
+    return not sla["breached"] and any(0 <= seconds <= within for seconds in running)

@@ -4,13 +4,18 @@ ticket_auto_resolve is off); nothing is opened inside a maintenance window."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from typer.testing import CliRunner
 
-from ossbss import assurance
+from ossbss import assurance, cli
+from ossbss.assurance import AlarmSignal
+from ossbss.assurance.models import Alarm
 from ossbss.bootstrap import Platform
 from ossbss.events.assurance import AlarmCleared, RootCauseImpact
 from ossbss.kernel import FixedClock
@@ -198,3 +203,61 @@ def test_the_sweep_notifies_each_breach_once(
     first, second = (event["event"]["troubleTicket"]["sla"] for event in listener.events[1:])
     assert (first["respondBreached"], first["resolveBreached"]) == (True, False)
     assert (second["respondBreached"], second["resolveBreached"]) == (True, True)
+
+
+def test_through_the_alarm_store_a_clear_signal_resolves_the_ticket(
+    client: TestClient, platform: Platform, clock: FixedClock
+) -> None:
+    # The real path: store.ingest raises the alarm, correlation (stood in for here) makes it a
+    # root with customer impact, a clear signal for the same key publishes AlarmCleared.
+    signal = AlarmSignal(
+        source="snmp",
+        reduction_key="linkDown:dev-9:ge-0/0/1",
+        alarm_type="communicationsAlarm",
+        probable_cause="linkDown",
+        perceived_severity="critical",
+        occurred_at=clock.now(),
+        alarmed_object_id="dev-9",
+        alarmed_object_type="Device",
+    )
+    with platform.database.unit_of_work() as session:
+        outcome = assurance.ingest(session, signals=[signal], now=clock.now())
+        [alarm_id] = outcome.raised
+        session.execute(update(Alarm).where(Alarm.id == alarm_id).values(is_root_cause=True))
+    deliver(platform, _impact(clock, alarm_id=alarm_id, perceived_severity="critical"))
+    [ticket] = client.get(TICKETS, params={"relatedEntity.id": alarm_id}).json()
+    assert ticket["priority"] == "P1"
+    assert ticket["name"] == "linkDown on dev-9"
+    clock.advance(timedelta(minutes=30))
+    with platform.database.unit_of_work() as session:
+        cleared = dataclasses.replace(signal, clears=True, occurred_at=clock.now())
+        assert assurance.ingest(session, signals=[cleared], now=clock.now()).cleared == (alarm_id,)
+    platform.dispatcher.run_pending()
+    resolved = client.get(f"{TICKETS}/{ticket['id']}").json()
+    assert resolved["status"] == "resolved"
+    assert resolved["resolutionDate"] == "2026-01-15T10:00:00.000Z"
+
+
+def test_the_cli_lists_due_tickets_and_sweeps(
+    client: TestClient,
+    platform: Platform,
+    clock: FixedClock,
+    alarm: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The CLI runs on the system clock: months after the FixedClock, the ticket is late.
+    deliver(platform, _impact(clock))
+    [ticket] = _tickets(client)
+    monkeypatch.setenv("OSSBSS_DATABASE_URL", platform.settings.database_url)
+    runner = CliRunner()
+    near = runner.invoke(cli.app, ["assurance", "tickets", "due", "--within", "1h"])
+    assert near.exit_code == 0, near.output
+    assert ticket["id"] not in near.output
+    late = runner.invoke(cli.app, ["assurance", "tickets", "due", "--breached"])
+    assert ticket["id"] in late.output
+    assert "late" in late.output
+    assert "1 ticket(s)" in runner.invoke(cli.app, ["assurance", "tickets", "sweep"]).output
+    assert "0 ticket(s)" in runner.invoke(cli.app, ["assurance", "tickets", "sweep"]).output
+    bad = runner.invoke(cli.app, ["assurance", "tickets", "due", "--within", "soon"])
+    assert bad.exit_code == 1
+    assert "within" in bad.output

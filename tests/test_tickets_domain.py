@@ -96,43 +96,21 @@ def test_respond_clock_breaches_when_nobody_takes_the_ticket_up_in_time() -> Non
 
 def test_resolve_clock_stops_on_resolution_and_runs_again_on_reopen() -> None:
     moved = domain.apply_move(
-        old="acknowledged",
-        new="inProgress",
-        at=T0,
-        responded_at=None,
-        ended_at=None,
-        resolution_date=None,
+        old="acknowledged", new="inProgress", at=T0, responded_at=None, ended_at=None
     )
     assert moved.responded_at == T0
     assert moved.ended_at is None
     later = T0 + timedelta(hours=1)
     resolved = domain.apply_move(
-        old="inProgress",
-        new="resolved",
-        at=later,
-        responded_at=T0,
-        ended_at=None,
-        resolution_date=None,
+        old="inProgress", new="resolved", at=later, responded_at=T0, ended_at=None
     )
     assert resolved.responded_at == T0  # answered once
     assert resolved.ended_at == later
-    assert resolved.resolution_date == later
     closed = domain.apply_move(
-        old="resolved",
-        new="closed",
-        at=later + timedelta(hours=9),
-        responded_at=T0,
-        ended_at=later,
-        resolution_date=later,
+        old="resolved", new="closed", at=later + timedelta(hours=9), responded_at=T0, ended_at=later
     )
     assert closed.ended_at == later  # closing does not move the resolution
     reopened = domain.apply_move(
-        old="resolved",
-        new="inProgress",
-        at=later,
-        responded_at=T0,
-        ended_at=later,
-        resolution_date=later,
+        old="resolved", new="inProgress", at=later, responded_at=T0, ended_at=later
     )
     assert reopened.ended_at is None
-    assert reopened.resolution_date is None

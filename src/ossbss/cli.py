@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 from rich.console import Console
@@ -25,6 +25,7 @@ from ossbss.inventory import cli as inventory_cli
 from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.payment import cli as payment_cli
+from ossbss.performance import cli as performance_cli
 from ossbss.provisioning.cli import config_app
 from ossbss.reporting import cli as reporting_cli
 from ossbss.usage import accounting_cli
@@ -71,6 +72,7 @@ documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
+app.add_typer(performance_cli.build_app(_platform), name="performance")
 assurance_app = assurance.traps_cli(_platform)  # traps
 assurance_app.info.help = "Fault management: alarm collectors, maintenance, trouble tickets."
 assurance.add_ticket_commands(assurance_app, _platform)  # maintenance, tickets
@@ -176,32 +178,56 @@ def serve(
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
-    collector = _radius_accounting(platform) if settings.radius_acct_enabled else None
-    traps = _snmp_traps(platform) if settings.snmp_trap_enabled else None
-    syslog = _syslog(platform) if settings.syslog_enabled else None
-    pickup = _cdr_pickup(platform) if workers else None
-    dunning = _dunning_schedule(platform) if workers else None
-    documents = _document_renderer(platform) if workers else None
-    sla_sweep = _ticket_sla_sweep(platform) if workers else None
+    if not workers:
+        # The alarm pipeline is the API's own writer (collectors, TMF642, Alertmanager), not a
+        # background worker: it runs wherever alarms arrive.
+        platform.alarm_pipeline.start()
+    # Each part beside the API is optional; what started is stopped, last first.
+    running: list[_Stoppable | None] = [
+        _radius_accounting(platform) if settings.radius_acct_enabled else None,
+        _snmp_traps(platform) if settings.snmp_trap_enabled else None,
+        _syslog(platform) if settings.syslog_enabled else None,
+        _cdr_pickup(platform) if workers else None,
+        _dunning_schedule(platform) if workers else None,
+        _document_renderer(platform) if workers else None,
+        _ticket_sla_sweep(platform) if workers else None,
+        performance_cli.downsampler(platform) if workers else None,
+        _live_demo(platform, key, bind_host, bind_port) if settings.demo_live else None,
+        # After the live demo: its simulated agents are up before the first poll.
+        performance_cli.poller(platform),
+    ]
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning")
     finally:
-        if collector is not None:
-            collector.stop()
-        if traps is not None:
-            traps.stop()
-        if syslog is not None:
-            syslog.stop()
-        if pickup is not None:
-            pickup.stop()
-        if dunning is not None:
-            dunning.stop()
-        if documents is not None:
-            documents.stop()
-        if sla_sweep is not None:
-            sla_sweep.stop()
+        for part in reversed(running):
+            if part is not None:
+                part.stop()
+
+
+class _Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+def _live_demo(platform: bootstrap.Platform, api_key: str, host: str, port: int) -> _Stoppable:
+    """The demo network alive (simulated agents, a fault script through the collectors)."""
+    from ossbss import demo
+
+    settings = platform.settings
+    collectors = demo.Collectors(
+        trap=(settings.snmp_trap_host, settings.snmp_trap_port)
+        if settings.snmp_trap_enabled
+        else None,
+        syslog=(settings.syslog_host, settings.syslog_udp_port)
+        if settings.syslog_enabled and settings.syslog_udp_port > 0
+        else None,
+        api_url=f"http://{host}:{port}",
+        api_key=api_key,
+    )
+    live = demo.LiveNetwork(platform.database, collectors).start()
+    console.print("demo: live network (simulated SNMP agents, faults every 40 s)", highlight=False)
+    return live
 
 
 def _ticket_sla_sweep(platform: bootstrap.Platform) -> assurance.SlaSweep | None:
@@ -340,6 +366,7 @@ def worker() -> None:
     dunning = _dunning_schedule(platform)
     documents = _document_renderer(platform)
     sla_sweep = _ticket_sla_sweep(platform)
+    downsampler = performance_cli.downsampler(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -355,6 +382,8 @@ def worker() -> None:
             documents.stop()
         if sla_sweep is not None:
             sla_sweep.stop()
+        if downsampler is not None:
+            downsampler.stop()
         platform.close()
 
 
@@ -364,8 +393,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-# performance: SLA report and evaluation, downsampling, default thresholds.
-from ossbss.performance import cli as performance_cli  # noqa: E402
-
-app.add_typer(performance_cli.build_app(_platform), name="performance")

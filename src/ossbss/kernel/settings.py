@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     # Per-sender flood control (token bucket): messages per second, and the burst allowed.
     syslog_rate_per_source: float = 2000.0
     syslog_burst_per_source: int = 5000
+    # `serve` plays the demo network live (simulated SNMP agents for the demo's devices, a fault
+    # script through the collectors); `make run` turns it on.
+    demo_live: bool = False
     log_level: str = "INFO"
     # Alarms (assurance): a reduction key that raises and clears more than the threshold
     # times inside the window is flapping (its alarm stays active, flagged); the pipeline
@@ -159,3 +162,6 @@ class Settings(BaseSettings):
     performance_rollup_lateness_seconds: int = 120
     performance_thresholds_policy: Path | None = None
     performance_sla_policy: Path | None = None
+    # How often `serve` (or `worker`) runs the KPI downsampling job (0: never; then run
+    # `ossbss performance downsample` from cron).
+    performance_downsample_interval_seconds: float = 300.0

@@ -50,15 +50,16 @@ def _maintenance_app(platform: Opener) -> typer.Typer:
         """Every window, by start time."""
         with platform() as opened, opened.database.unit_of_work(write=False) as session:
             _, windows = maintenance.list_windows(session, limit=1000)
-        table = Table("id", "name", "from", "to", "resources")
+        table = Table("name", "from", "to", "resources")
+        table.add_column("id", no_wrap=True)
         for window in windows:
             period = window["validFor"]
             table.add_row(
-                window["id"],
                 window["name"],
                 period["startDateTime"],
                 period["endDateTime"],
-                ", ".join(ref["id"] for ref in window["resources"]),
+                str(len(window["resources"])),
+                window["id"],
             )
         console.print(table)
 
@@ -119,15 +120,16 @@ def _tickets_app(platform: Opener) -> typer.Typer:
                 within=span or current_policy().near_breach,
                 include_breached=breached,
             )
-        table = Table("ticket", "priority", "status", "timer", "due", "left")
+        table = Table("priority", "status", "timer", "due", "left")
+        table.add_column("ticket", no_wrap=True)
         for item in found:
             table.add_row(
-                item.ticket_id,
                 item.priority or "",
                 item.status,
                 item.timer,
                 item.due_at.isoformat(),
                 _left(item.remaining),
+                item.ticket_id,
             )
         console.print(table)
 

@@ -162,29 +162,20 @@ class Move:
 
     responded_at: datetime | None
     ended_at: datetime | None
-    resolution_date: datetime | None
 
 
 def apply_move(
-    *,
-    old: str,
-    new: str,
-    at: datetime,
-    responded_at: datetime | None,
-    ended_at: datetime | None,
-    resolution_date: datetime | None,
+    *, old: str, new: str, at: datetime, responded_at: datetime | None, ended_at: datetime | None
 ) -> Move:
     """Leaving ``acknowledged`` answers the ticket (once); resolving, cancelling or rejecting
     stops the resolve clock; reopening a resolved ticket starts it again (the time spent
     resolved counts: clocks never pause)."""
     if old == new:
-        return Move(responded_at, ended_at, resolution_date)
+        return Move(responded_at, ended_at)
     if responded_at is None:
         responded_at = at
     if new in ENDING and ended_at is None:
         ended_at = at
-    if new == RESOLVED:
-        resolution_date = at
     if new in OPEN:
-        ended_at, resolution_date = None, None
-    return Move(responded_at, ended_at, resolution_date)
+        ended_at = None
+    return Move(responded_at, ended_at)

@@ -205,7 +205,6 @@ def _move(
         at=now,
         responded_at=row.responded_at,
         ended_at=row.ended_at,
-        resolution_date=None,
     )
     if after == domain.RESOLVED:
         new["resolutionDate"] = stamp
