@@ -319,7 +319,7 @@ def _radius_accounting(platform: bootstrap.Platform) -> usage.CollectorThread:
 def _snmp_traps(platform: bootstrap.Platform) -> assurance.TrapCollectorThread:
     """The SNMP trap collector on a thread of its own beside the API, into the alarm pipeline."""
     sink = assurance.alarm_pipeline()
-    sink.start()  # idempotent: also with `serve --no-workers`, traps become alarms here
+    sink.start()  # idempotent; traps arriving before the API is up are stored too
     listener = assurance.snmp_trap_listener(
         platform.settings, sink=sink, clock=platform.clock, database=platform.database
     )
