@@ -31,8 +31,8 @@ from ossbss.performance.poller.ifmib import SYS_UPTIME_OBJECT, columns
 
 def start_simulator(agents: int, ports: int) -> tuple[subprocess.Popen[str], list[tuple[str, int]]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "ossbss.performance.simulator", "--agents", str(agents),
-         "--ports", str(ports)],
+        [sys.executable, "-c", "import sys; from ossbss.performance.simulator import main; "
+         "main(sys.argv[1:])", "--agents", str(agents), "--ports", str(ports)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -103,7 +103,7 @@ async def pysnmp_reference(
     engine = SnmpEngine()
     community = CommunityData("public", mpModel=1)
     transports = [
-        await UdpTransportTarget.create(device.address, timeout=2, retries=1) for device in devices
+        await UdpTransportTarget.create(device.address, timeout=5, retries=1) for device in devices
     ]
     oids = [ObjectType(ObjectIdentity(format_oid(SYS_UPTIME_OBJECT)))] + [
         ObjectType(ObjectIdentity(format_oid(column))) for column in columns(64)
@@ -137,6 +137,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="our poller's run")
     parser.add_argument("--reference-seconds", type=float, default=8.0, help="pysnmp's run")
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument(
+        "--reference-concurrency", type=int, default=None, help="pysnmp's (default: the same)"
+    )
     parser.add_argument("--no-reference", action="store_true")
     args = parser.parse_args()
 
@@ -159,7 +162,7 @@ def main() -> None:
                 pysnmp_reference(
                     devices,
                     seconds=args.reference_seconds,
-                    concurrency=args.concurrency,
+                    concurrency=args.reference_concurrency or args.concurrency,
                     ports=args.ports,
                 )
             )

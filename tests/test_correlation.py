@@ -6,7 +6,6 @@ customer and per service on raise and on clear, maintenance makes them planned."
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,61 +14,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from correlation_world import Network, build_network, order_line
-from ossbss import bootstrap
-from ossbss.assurance import correlation
+from ossbss import assurance, bootstrap
 from ossbss.assurance.models import Alarm, MaintenanceWindow
 from ossbss.assurance.signals import AlarmSignal
 from ossbss.kernel import OutboxMessage, new_id
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    raised: tuple[str, ...] = ()
-    updated: tuple[str, ...] = ()
-    cleared: tuple[str, ...] = ()
-
-
-def ingest(platform: bootstrap.Platform, signals: Sequence[AlarmSignal]) -> _Outcome:
-    """Store signals as alarms the way ``store.ingest`` does (new key: raised; clear: cleared;
-    same key again: a duplicate) and correlate the batch."""
-    now = platform.clock.now()
-    raised: list[str] = []
-    cleared: list[str] = []
+def ingest(platform: bootstrap.Platform, signals: Sequence[AlarmSignal]) -> None:
+    """One batch through the alarm store, which correlates it."""
     with platform.database.unit_of_work() as session:
-        for signal in signals:
-            active = session.scalars(
-                select(Alarm).where(
-                    Alarm.reduction_key == signal.reduction_key, Alarm.state != "cleared"
-                )
-            ).first()
-            if signal.clears:
-                if active is not None:
-                    active.state, active.cleared_at = "cleared", signal.occurred_at
-                    cleared.append(active.id)
-                continue
-            if active is not None:
-                active.count += 1
-                continue
-            alarm = Alarm(
-                id=new_id(),
-                reduction_key=signal.reduction_key,
-                source=signal.source,
-                state="raised",
-                alarm_type=signal.alarm_type,
-                probable_cause=signal.probable_cause,
-                perceived_severity=signal.perceived_severity,
-                alarmed_object_id=signal.alarmed_object_id,
-                alarmed_object_type=signal.alarmed_object_type,
-                raised_at=signal.occurred_at,
-                last_occurred_at=signal.occurred_at,
-                changed_at=now,
-            )
-            session.add(alarm)
-            raised.append(alarm.id)
-        session.flush()
-        outcome = _Outcome(raised=tuple(raised), cleared=tuple(cleared))
-        correlation.correlate(session, outcome=outcome, now=now)
-    return outcome
+        assurance.ingest(session, signals=signals, now=platform.clock.now())
 
 
 def signal(
@@ -324,3 +278,62 @@ def test_maintenance_makes_the_outage_planned(
     # a port under the window's device is covered too
     alarms.raise_(signal(alarms.port("core:ge-9"), "Port"))
     assert not alarms.by_object(alarms.port("core:ge-9")).planned_outage
+
+
+def test_a_root_cleared_by_hand_ends_its_outages(
+    alarms: Alarms, network: Network, platform: bootstrap.Platform
+) -> None:
+    from ossbss.assurance import lifecycle
+
+    alarms.raise_(signal(alarms.port("olt:ge-1"), "Port"))
+    root = alarms.by_object(alarms.port("olt:ge-1"))
+    with platform.database.unit_of_work() as session:
+        lifecycle.clear(session, alarm_ids=[root.id], user_id="noc-1", now=platform.clock.now())
+    (ended,) = alarms.events("assurance.customer-outage-ended")
+    assert ended["customer_id"] == network.lines["olt:ge-1"][0]
+    assert [e["alarm_id"] for e in alarms.events("assurance.service-outage-ended")] == [root.id]
+
+
+def test_an_escalated_root_announces_only_the_customers_it_adds(
+    alarms: Alarms, network: Network, platform: bootstrap.Platform, client: TestClient
+) -> None:
+    olt = alarms.device("olt")
+    alarms.raise_(signal(olt, "Device", "deviceDown", severity="minor"))
+    assert len(alarms.events("assurance.customer-outage-started")) == 3
+    # a line activated on the OLT while it is down, then the alarm gets worse
+    newcomer, _, _ = order_line(client, platform, network, "olt:ge-2", "Eve Late")
+    alarms.raise_(signal(olt, "Device", "deviceDown", severity="critical"))
+    started = alarms.events("assurance.customer-outage-started")
+    assert [e["customer_id"] for e in started[3:]] == [newcomer]
+    impacts = alarms.events("assurance.root-cause-impact")
+    assert len(impacts) == 2
+    assert newcomer in impacts[1]["customer_ids"]
+    root = alarms.by_object(olt, "deviceDown")
+    assert newcomer in {c["id"] for c in (root.impact or {})["customers"]}
+    # a plain duplicate announces nothing
+    alarms.raise_(signal(olt, "Device", "deviceDown", severity="critical"))
+    assert len(alarms.events("assurance.root-cause-impact")) == 2
+
+
+def test_work_on_a_device_covers_the_links_at_its_ports(
+    alarms: Alarms, network: Network, platform: bootstrap.Platform
+) -> None:
+    now = platform.clock.now()
+    with platform.database.unit_of_work() as session:
+        session.add(
+            MaintenanceWindow(
+                id=new_id(),
+                name="core line card swap",
+                resource_ids=[alarms.device("core")],
+                starts_at=now,
+                ends_at=now + timedelta(hours=1),
+                created_at=now,
+            )
+        )
+    alarms.raise_(signal(alarms.port("olt:xe-up"), "Port"))
+    root = alarms.by_object(alarms.port("olt:xe-up"))
+    assert (root.impact or {})["rootKind"] == "link"
+    assert root.planned_outage
+    (impact,) = alarms.events("assurance.root-cause-impact")
+    assert impact["alarmed_object_id"] == network.links["core-olt"]
+    assert impact["in_maintenance"] is True

@@ -15,10 +15,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from typer.testing import CliRunner
 
+from ossbss import cli, inventory
+from ossbss.bootstrap import Platform
 from ossbss.kernel import FixedClock
 from ossbss.lab.peers import free_port
-from ossbss.performance import IN_BPS, IN_UTILISATION, OPER_STATUS, Sample
+from ossbss.performance import (
+    IN_BPS,
+    IN_UTILISATION,
+    OPER_STATUS,
+    OUT_BPS,
+    OUT_UTILISATION,
+    Sample,
+)
 from ossbss.performance.poller import (
     DeviceTarget,
     Poller,
@@ -26,6 +38,7 @@ from ossbss.performance.poller import (
     PortBinding,
     SnmpClient,
     derive,
+    inventory_targets,
     read_device,
 )
 from ossbss.performance.simulator import (
@@ -36,6 +49,7 @@ from ossbss.performance.simulator import (
 )
 
 ENV = {**os.environ, "MIBS": "", "MIBDIRS": "/nonexistent"}
+RES = "/tmf-api/resourceInventoryManagement/v4/resource"
 CLOCK = FixedClock(datetime(2026, 1, 15, 9, 30, tzinfo=UTC))
 
 
@@ -54,6 +68,10 @@ def agents() -> Iterator[tuple[list[SimulatedAgent], list[tuple[str, int]]]]:
         yield agents, simulator.addresses
     finally:
         simulator.stop()
+
+
+def chars(**values: Any) -> list[dict[str, Any]]:
+    return [{"name": name, "value": value} for name, value in values.items()]
 
 
 def net_snmp(*args: str) -> subprocess.CompletedProcess[str]:
@@ -232,3 +250,165 @@ def test_the_poller_thread_polls_every_interval_until_stopped(agents: Any) -> No
     assert {s.resource_id for s in samples if s.metric == IN_BPS} == {
         f"edge-1/{i}" for i in range(1, 13)
     }
+
+
+def test_the_demo_path_simulates_the_inventory_devices_where_it_says(
+    client: TestClient, platform: Platform
+) -> None:
+    """Devices on their own loopback address and snmpPort (as the demo network has them):
+    the simulator listens exactly there, and the poller reads the inventory unchanged."""
+    snmp_port = free_port()
+    response = client.post(
+        RES,
+        json={
+            "@type": "Device",
+            "name": "core-test-1",
+            "resourceCharacteristic": chars(
+                vendor="Juniper", model="MX204", managementAddress="127.0.0.2",
+                snmpPort=snmp_port, snmpCommunity="demo",
+            ),
+        },
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    device_id = response.json()["id"]
+    port_ids = []
+    for if_index in (100, 101):
+        response = client.post(
+            RES,
+            json={
+                "@type": "Port",
+                "name": f"xe-0/0/{if_index}",
+                "resourceCharacteristic": chars(
+                    name=f"xe-0/0/{if_index}", ifIndex=if_index, speedMbps=10_000
+                ),
+                "resourceRelationship": [
+                    {"relationshipType": "isContainedIn", "resource": {"id": device_id}}
+                ],
+            },
+        )
+        assert response.status_code == 201, response.text
+        port_ids.append(response.json()["id"])
+    with platform.database.unit_of_work() as session:
+        devices = inventory.managed_devices(session)
+    simulator, addresses = SimulatorThread.for_devices(devices)
+    samples: list[Sample] = []
+    try:
+        assert addresses == {device_id: ("127.0.0.2", snmp_port)}
+        simulator.agents[0].set_oper_status(101, up=False)
+
+        async def two_polls() -> Any:
+            snmp = await SnmpClient(timeout=1, retries=1).open()
+            poller = Poller(
+                client=snmp, targets=inventory_targets(platform.database),
+                sink=samples.extend, clock=platform.clock,
+            )  # fmt: skip
+            await poller.poll_once()
+            await asyncio.sleep(0.1)
+            await poller.poll_once()
+            snmp.close()
+            return poller.status()
+
+        status = asyncio.run(two_polls())
+    finally:
+        simulator.stop()
+    assert status.failures == 0
+    assert status.polls == 2
+    oper = {s.resource_id: s.value for s in samples if s.metric == OPER_STATUS}
+    assert oper == {port_ids[0]: 1.0, port_ids[1]: 2.0}
+    rates = {s.resource_id: s.value for s in samples if s.metric == IN_BPS}
+    assert rates[port_ids[0]] > 0
+    assert rates[port_ids[1]] == 0
+
+
+def test_the_cli_polls_the_inventory_once_and_prints_a_table(
+    client: TestClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent = SimulatedAgent("cli-edge", default_ports(2, seed="cli"), community=b"cli")
+    simulator = SimulatorThread([agent]).start()
+    try:
+        host, snmp_port = simulator.addresses[0]
+        response = client.post(
+            RES,
+            json={
+                "@type": "Device",
+                "name": "cli-edge-1",
+                "resourceCharacteristic": chars(
+                    vendor="v", model="m", managementAddress=host, snmpPort=snmp_port,
+                    snmpCommunity="cli",
+                ),
+            },
+        )  # fmt: skip
+        device_id = response.json()["id"]
+        for if_index in (1, 2):
+            client.post(
+                RES,
+                json={
+                    "@type": "Port",
+                    "name": f"ge-0/0/{if_index - 1}",
+                    "resourceCharacteristic": chars(
+                        name=f"ge-0/0/{if_index - 1}", ifIndex=if_index
+                    ),
+                    "resourceRelationship": [
+                        {"relationshipType": "isContainedIn", "resource": {"id": device_id}}
+                    ],
+                },
+            ).raise_for_status()
+        agent.set_oper_status(2, up=False)
+        monkeypatch.setenv("OSSBSS_DATABASE_URL", platform.settings.database_url)
+        monkeypatch.setenv("COLUMNS", "160")
+        result = CliRunner().invoke(
+            cli.app, ["performance", "poll", "--once", "--gap", "0.2", "--store"]
+        )
+    finally:
+        simulator.stop()
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "cli-edge-1" in line]
+    assert len(rows) == 2
+    assert "ge-0/0/0" in rows[0]
+    assert " up " in rows[0]
+    assert "ge-0/0/1" in rows[1]
+    assert " down " in rows[1]
+    assert "2 polls, 0 failures, 0 overruns" in result.output
+    # --store recorded them in the performance store: 2 + 2 oper status, 2 x 4 rates.
+    with platform.database.unit_of_work() as session:
+        stored = session.execute(
+            text("SELECT metric, count(*) FROM performance_sample GROUP BY metric")
+        ).all()
+    assert dict(stored) == {
+        OPER_STATUS: 4,
+        IN_BPS: 2,
+        OUT_BPS: 2,
+        IN_UTILISATION: 2,
+        OUT_UTILISATION: 2,
+    }
+
+
+def test_a_failing_sink_is_counted_and_polling_goes_on_and_removed_devices_stop(
+    agents: Any,
+) -> None:
+    _, (edge_address, core_address) = agents
+    targets = [
+        edge_target(edge_address),
+        DeviceTarget("core-1", "core-1", core_address, b"public", {1: PortBinding("c/1", None)}),
+    ]
+    calls: list[int] = []
+
+    def broken_sink(samples: Any) -> None:
+        calls.append(len(samples))
+        raise RuntimeError("database down")
+
+    async def cycles() -> Any:
+        client = await SnmpClient(timeout=1, retries=0).open()
+        poller = Poller(client=client, targets=lambda: list(targets), sink=broken_sink, clock=CLOCK)
+        await poller.poll_once()
+        targets.pop()  # core-1 leaves the inventory
+        report = await poller.poll_once()
+        client.close()
+        return report, poller.status()
+
+    report, status = asyncio.run(cycles())
+    assert calls == [13, 12 * 5]  # oper status of 13 ports; then 12 ports x 5 metrics
+    assert status.sink_failures == 2
+    assert status.samples == 0
+    assert (report.devices, report.polled) == (1, 1)
+    assert [device.device_id for device in status.devices] == ["edge-1"]

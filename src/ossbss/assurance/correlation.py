@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ossbss import inventory
 from ossbss.assurance import impact, scope
-from ossbss.assurance.scope import ALARMS, chunks
+from ossbss.assurance.scope import ALARMS, matching
 from ossbss.assurance.topology_rules import Candidate, elect_roots, grown, outage_kind
 from ossbss.kernel import Event
 from ossbss.kernel.outbox import publish_many
@@ -42,6 +42,15 @@ class Outcome(Protocol):
 
     @property
     def cleared(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Cleared:
+    """An outcome for alarms cleared outside ``store.ingest`` (by hand)."""
+
+    cleared: tuple[str, ...]
+    raised: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +92,7 @@ def correlate(session: Session, *, outcome: Any, now: datetime) -> None:
 def _load(session: Session, ids: Sequence[str]) -> list[_Alarm]:
     c = ALARMS.c
     found: list[_Alarm] = []
-    for chunk in chunks(ids):
+    for condition in matching(session, c.id, ids):
         rows = session.execute(
             select(
                 c.pk,
@@ -98,7 +107,7 @@ def _load(session: Session, ids: Sequence[str]) -> list[_Alarm]:
                 c.is_root_cause,
                 c.parent_alarm_id,
                 c.impact,
-            ).where(c.id.in_(chunk))
+            ).where(condition)
         )
         found += [_Alarm(*row) for row in rows]  # type: ignore[call-arg]
     found.sort(key=lambda alarm: alarm.pk)
@@ -157,7 +166,12 @@ def _candidates(session: Session, alarms: list[_Alarm]) -> list[Candidate]:
     }
     if not any(kinds.values()):
         return []
-    topology = inventory.network_topology(session)
+    ports_down = [a.object_id for a in alarms if kinds.get(a.id) == "port" and a.object_id]
+    if set(kinds.values()) <= {"port", None} and not inventory.link_ends(session, ports_down):
+        # access ports only (the common case): no need to read the whole graph
+        topology = inventory.build_topology(devices=(), links=(), roles={})
+    else:
+        topology = inventory.network_topology(session)
     # (alarm, kind, object, devices it takes down, ports it takes down)
     planned: list[tuple[_Alarm, str, str, set[str], set[str]]] = []
     for alarm in alarms:
@@ -234,10 +248,10 @@ def _group(session: Session, assessments: Sequence[impact.Assessment]) -> None:
     c = ALARMS.c
     children: dict[str, list[str]] = {}
     demoted: dict[str, list[str]] = {}
-    for chunk in chunks(owner):
+    for condition in matching(session, c.alarmed_object_id, owner):
         rows = session.execute(
             select(c.id, c.alarmed_object_id, c.is_root_cause).where(
-                c.alarmed_object_id.in_(chunk), c.state != "cleared"
+                condition, c.state != "cleared"
             )
         )
         for alarm_id, object_id, was_root in rows:
@@ -251,10 +265,10 @@ def _group(session: Session, assessments: Sequence[impact.Assessment]) -> None:
     for root_id, members in children.items():
         _set_parent(session, root_id, members, planned=root_id in planned)
     for root_id, members in demoted.items():
-        for chunk in chunks(members):
+        for condition in matching(session, c.parent_alarm_id, members):
             session.execute(
                 update(ALARMS)
-                .where(c.parent_alarm_id.in_(chunk), c.state != "cleared")
+                .where(condition, c.state != "cleared")
                 .values(parent_alarm_id=root_id)
             )
 
@@ -263,8 +277,8 @@ def _set_parent(session: Session, root_id: str, ids: Sequence[str], *, planned: 
     values: dict[str, Any] = {"parent_alarm_id": root_id, "is_root_cause": False}
     if planned:
         values["planned_outage"] = True
-    for chunk in chunks(ids):
-        session.execute(update(ALARMS).where(ALARMS.c.id.in_(chunk)).values(**values))
+    for condition in matching(session, ALARMS.c.id, ids):
+        session.execute(update(ALARMS).where(condition).values(**values))
 
 
 def _mark_roots(

@@ -98,12 +98,18 @@ def assess(session: Session, *, roots: Sequence[Root], now: datetime) -> list[As
         session, customer_ids={customer for hit in hits for customer in hit.customer_ids}
     )
     planned = _planned(session, roots, now)
+    hits_at: dict[str, list[int]] = {}
+    for position, hit in enumerate(hits):
+        for resource_id in hit.resource_ids:
+            hits_at.setdefault(resource_id, []).append(position)
     assessments = []
     for root in roots:
+        positions = sorted(
+            {p for member in root.scope if member in hits_at for p in hits_at[member]}
+        )
         services = tuple(
-            HurtService(hit.id, hit.name, hit.customer_ids, hit.product_ids)
-            for hit in hits
-            if not hit.resource_ids.isdisjoint(root.scope)
+            HurtService(hits[p].id, hits[p].name, hits[p].customer_ids, hits[p].product_ids)
+            for p in positions
         )
         customers = {c for service in services for c in service.customer_ids}
         assessments.append(
@@ -143,10 +149,8 @@ def _planned(session: Session, roots: Sequence[Root], now: datetime) -> set[str]
 def _containing(session: Session, object_ids: Collection[str]) -> dict[str, set[str]]:
     """object id -> itself and what contains it, two levels up (port, device, site); a
     link's end ports count as containing it."""
-    topology_links = {}
-    for link in inventory.network_topology(session).links:
-        topology_links[link.id] = (link.port_a, link.port_b)
-    first = {oid: {oid, *topology_links.get(oid, ())} for oid in object_ids}
+    ends = inventory.link_end_ports(session, object_ids)
+    first = {oid: {oid, *ends.get(oid, ())} for oid in object_ids}
     level = set().union(*first.values()) if first else set()
     for _ in range(2):
         parents = inventory.containers(session, list(level))

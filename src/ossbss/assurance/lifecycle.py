@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ossbss.assurance import correlation
 from ossbss.assurance.alarm_view import notify, render_alarm
 from ossbss.assurance.models import Alarm, AlarmComment
 from ossbss.assurance.signals import CLEARED, SEVERITIES
@@ -134,6 +135,9 @@ def clear(
         )
     result.changed = [alarm.id for alarm in changed]
     _tell(session, changed, "StateChange", now)
+    if changed:  # a root cleared by hand ends the outages it announced, as a clear would
+        session.flush()
+        correlation.correlate(session, outcome=correlation.Cleared(tuple(result.changed)), now=now)
     return result
 
 

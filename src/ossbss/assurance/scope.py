@@ -4,10 +4,12 @@ arriving later on one of them finds its root with one indexed query."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from typing import cast
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import Any, cast
 
-from sqlalchemy import String, Table, delete, insert, select
+from sqlalchemy import ColumnElement, String, Table, any_, delete, insert, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ossbss.assurance.models import Alarm
@@ -27,11 +29,18 @@ SCOPE = cast(Table, AlarmScope.__table__)
 ALARMS = cast(Table, Alarm.__table__)
 
 
-def chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    """IN lists small enough for SQLite's bound-parameter limit."""
-    items = list(dict.fromkeys(values))
+def matching(session: Session, column: Any, ids: Iterable[str]) -> Iterator[ColumnElement[bool]]:
+    """Conditions "column is one of ids", one per statement to run: a single ``= ANY(array)``
+    on PostgreSQL (one parameter, however many ids), IN lists of 900 on SQLite (below its
+    bound-parameter limit)."""
+    items = list(dict.fromkeys(ids))
+    if not items:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(sql_cast(items, ARRAY(String)))
+        return
     for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
+        yield column.in_(items[start : start + _CHUNK])
 
 
 def add_many(session: Session, scopes: Mapping[str, Collection[str]]) -> None:
@@ -46,8 +55,8 @@ def add_many(session: Session, scopes: Mapping[str, Collection[str]]) -> None:
 
 
 def drop(session: Session, *, root_alarm_ids: Collection[str]) -> None:
-    for chunk in chunks(root_alarm_ids):
-        session.execute(delete(SCOPE).where(SCOPE.c.root_alarm_id.in_(chunk)))
+    for condition in matching(session, SCOPE.c.root_alarm_id, root_alarm_ids):
+        session.execute(delete(SCOPE).where(condition))
 
 
 def resources_of(session: Session, *, root_alarm_id: str) -> set[str]:
@@ -62,12 +71,12 @@ def roots_covering(
     """resource id -> (id, planned_outage) of the active root alarm whose scope holds it (the
     earliest raised when several do)."""
     found: dict[str, tuple[int, str, bool]] = {}
-    for chunk in chunks(resource_ids):
+    for condition in matching(session, SCOPE.c.resource_id, resource_ids):
         rows = session.execute(
             select(SCOPE.c.resource_id, ALARMS.c.pk, ALARMS.c.id, ALARMS.c.planned_outage)
             .join(ALARMS, ALARMS.c.id == SCOPE.c.root_alarm_id)
             .where(
-                SCOPE.c.resource_id.in_(chunk),
+                condition,
                 ALARMS.c.is_root_cause.is_(True),
                 ALARMS.c.state != "cleared",
             )

@@ -90,12 +90,15 @@ def elect_roots(candidates: Iterable[Candidate]) -> tuple[list[Candidate], dict[
     under it (the far end of a link under the near end's alarm)."""
     roots: list[Candidate] = []
     parents: dict[str, str] = {}
+    owner: dict[str, str] = {}  # resource -> the first root covering it
     for candidate in sorted(candidates, key=lambda c: (-len(c.scope), c.order)):
-        owner = next((root for root in roots if candidate.object_id in root.scope), None)
-        if owner is None:
+        root_id = owner.get(candidate.object_id)
+        if root_id is None:
             roots.append(candidate)
+            for member in candidate.scope:
+                owner.setdefault(member, candidate.alarm_id)
         else:
-            parents[candidate.alarm_id] = owner.alarm_id
+            parents[candidate.alarm_id] = root_id
     return roots, parents
 
 

@@ -38,7 +38,11 @@ def fault_history(platform: Platform, *, console: Console) -> AssuranceReport:
     """Played relative to the platform's clock (the real one in ``ossbss demo load``): events
     published at a later instant than the dispatcher's clock would wait until then."""
     now = platform.clock.now()
-    with platform.database.unit_of_work(write=False) as session:
+    with platform.database.unit_of_work() as session:
+        # the default KPI thresholds (utilisation above 80 %, ...), so hot ports raise alarms
+        performance.seed_thresholds(
+            session, now=now, path=platform.settings.performance_thresholds_policy
+        )
         devices = inventory.managed_devices(session)
     access = next((d for d in devices if d.characteristics.get("role") == "access"), None)
     if access is None:

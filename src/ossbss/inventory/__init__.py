@@ -40,7 +40,13 @@ from ossbss.inventory.service import (
     ports_of,
     update_service,
 )
-from ossbss.inventory.topology import containers, network_topology, ports_of_devices
+from ossbss.inventory.topology import (
+    containers,
+    link_end_ports,
+    link_ends,
+    network_topology,
+    ports_of_devices,
+)
 
 __all__ = [
     "POOL_KINDS",
@@ -75,6 +81,8 @@ __all__ = [
     "get_resource",
     "get_service",
     "import_csv",
+    "link_end_ports",
+    "link_ends",
     "managed_devices",
     "neighbours",
     "network_topology",

@@ -9,7 +9,7 @@ and Counter64 columns can start near 2^64 to exercise the 64-bit wrap. ``set_ope
 takes a port down (its counters freeze) for fault demos; ``restart`` resets sysUpTime and the
 counters like an agent reboot. A wrong community or a malformed packet gets no answer.
 
-Used by the benchmark (``python -m ossbss.performance.simulator`` in another process), the
+Used by the benchmark (``simulator.main`` in another process), the
 tests and the demo (``SimulatorThread.for_devices(...)`` when the lab peers are absent).
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import ipaddress
 import json
 import math
 import random
@@ -311,6 +312,19 @@ def agent_for_device(device: ManagedDevice, **options: Any) -> SimulatedAgent:
     return SimulatedAgent(device.name, ports, community=community, **options)
 
 
+def _loopback_bind(device: ManagedDevice) -> tuple[str, int] | None:
+    host = (device.management_address or "").split("/", 1)[0]
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    port = device.characteristics.get("snmpPort")
+    try:
+        if ipaddress.IPv4Address(host).is_loopback and port:
+            return host, int(str(port))
+    except ValueError:
+        return None
+    return None
+
+
 # -- serving ---------------------------------------------------------------------------------
 
 
@@ -339,20 +353,22 @@ class Simulator:
     async def start(
         self,
         agents: Sequence[SimulatedAgent],
-        binds: Sequence[tuple[str, int]] | None = None,
+        binds: Sequence[tuple[str, int] | None] | None = None,
     ) -> list[tuple[str, int]]:
-        """``binds``: where each agent listens (default: any free port on ``host``)."""
+        """Serve each agent on its ``binds`` entry (host, port), or on a free port of
+        ``host`` when there is none; returns where each one listens."""
         loop = asyncio.get_running_loop()
         addresses = []
         for position, agent in enumerate(agents):
+            bind = binds[position] if binds is not None else None
             transport, _ = await loop.create_datagram_endpoint(
                 lambda agent=agent: _AgentProtocol(agent),  # type: ignore[misc]
-                local_addr=binds[position] if binds else (self.host, 0),
+                local_addr=bind or (self.host, 0),
             )
             self._transports.append(transport)
             self.agents.append(agent)
-            host, port = transport.get_extra_info("sockname")[:2]
-            addresses.append((str(host), int(port)))
+            sockname = transport.get_extra_info("sockname")
+            addresses.append((str(sockname[0]), int(sockname[1])))
         return addresses
 
     def stop(self) -> None:
@@ -368,10 +384,11 @@ class SimulatorThread:
         self,
         agents: Sequence[SimulatedAgent],
         host: str = "127.0.0.1",
-        binds: Sequence[tuple[str, int]] | None = None,
+        binds: Sequence[tuple[str, int] | None] | None = None,
     ) -> None:
         self.agents = list(agents)
         self._binds = binds
+        self._error: OSError | None = None
         self._by_device: dict[str, SimulatedAgent] = {}
         self.addresses: list[tuple[str, int]] = []
         self._simulator = Simulator(host)
@@ -384,9 +401,16 @@ class SimulatorThread:
     def for_devices(
         cls, devices: Sequence[ManagedDevice], **options: Any
     ) -> tuple[SimulatorThread, dict[str, tuple[str, int]]]:
-        """Start one agent per device with ports; (the thread, device id -> address)."""
+        """One agent per device with ports, listening where the inventory says the device's
+        agent is (management address and snmpPort) when that is a loopback address, else on
+        a free port of 127.0.0.1. Returns the thread and device id -> address (pass it to the
+        poller as address overrides; equal to the inventory's for loopback devices)."""
         chosen = [device for device in devices if any(p.if_index for p in device.ports)]
-        thread = cls([agent_for_device(device, **options) for device in chosen]).start()
+        binds = [_loopback_bind(device) for device in chosen]
+        agents = [agent_for_device(device, **options) for device in chosen]
+        thread = cls(agents, binds=binds)
+        thread._by_device = dict(zip((d.id for d in chosen), agents, strict=True))
+        thread.start()
         return thread, {
             device.id: address for device, address in zip(chosen, thread.addresses, strict=True)
         }
@@ -418,6 +442,8 @@ class SimulatorThread:
         self._thread.start()
         if not self._ready.wait(timeout):
             raise RuntimeError("the SNMP simulator did not start")
+        if self._error is not None:
+            raise RuntimeError(f"the SNMP simulator failed: {self._error}")
         return self
 
     def call(self, action: Callable[[], object]) -> None:
@@ -434,7 +460,13 @@ class SimulatorThread:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stopping = asyncio.Event()
-            self.addresses = await self._simulator.start(self.agents, self._binds)
+            try:
+                self.addresses = await self._simulator.start(self.agents, self._binds)
+            except OSError as exc:  # an address in use, a host not on this machine
+                self._error = exc
+                self._simulator.stop()
+                self._ready.set()
+                return
             self._ready.set()
             try:
                 await self._stopping.wait()

@@ -240,7 +240,9 @@ def _integer_content(data: bytes, start: int, stop: int, *, signed: bool) -> int
     return int.from_bytes(data[start:stop], "big", signed=signed)
 
 
+@lru_cache(maxsize=131072)
 def decode_oid_content(content: bytes) -> Oid:
+    """Arcs of an encoded OID (cached: a poller sees the same few thousand OIDs every cycle)."""
     if not content:
         raise BerError("empty OID")
     arcs: list[int] = []

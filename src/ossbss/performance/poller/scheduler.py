@@ -198,7 +198,8 @@ class Poller:
             await asyncio.to_thread(self._sink, samples)
         except Exception as exc:
             self._totals.sink_failures += 1
-            log.warning("poller: %d samples not stored: %s", len(samples), exc)
+            if self._due("sink"):
+                log.warning("poller: %d samples not stored: %s", len(samples), exc)
             return 0
         self._totals.samples += len(samples)
         return len(samples)
@@ -254,11 +255,17 @@ class Poller:
         self._totals.reasons[type(exc).__name__] += 1
         self._warn("failure", "poll of %s failed: %s", device, device.last_error)
 
-    def _warn(self, reason: str, message: str, device: _Device, detail: str | None) -> None:
+    def _due(self, reason: str) -> bool:
+        """At most one log line per reason per LOG_EVERY_SECONDS."""
         now = time.monotonic()
         if now - self._last_log.get(reason, -LOG_EVERY_SECONDS) < LOG_EVERY_SECONDS:
-            return
+            return False
         self._last_log[reason] = now
+        return True
+
+    def _warn(self, reason: str, message: str, device: _Device, detail: str | None) -> None:
+        if not self._due(reason):
+            return
         name = f"{device.target.name} ({device.target.address[0]}:{device.target.address[1]})"
         log.warning(message, name, detail if detail is not None else self.interval)
 
@@ -289,7 +296,8 @@ class Poller:
                     last_polled_at=device.last_polled_at,
                     last_duration_seconds=device.last_duration,
                 )
-                for device in self._devices.values()
+                # A copy: status() is read from other threads while the loop refreshes.
+                for device in list(self._devices.values())
             ),
         )
 
