@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ossbss.kernel import Clock, Database
+from ossbss.kernel.server_thread import ServerThread
 from ossbss.usage.accounting_contract import UsageSink
 from ossbss.usage.accounting_packets import Received, Refusal, decode
 from ossbss.usage.accounting_rules import AccountingEvent, Decision, Outcome
@@ -280,44 +280,8 @@ async def serve_until(server: RadiusAccountingServer, stopping: asyncio.Event) -
         await server.stop()
 
 
-class CollectorThread:
+class CollectorThread(ServerThread[RadiusAccountingServer]):
     """The collector on an event loop of its own thread (beside ``ossbss serve``)."""
 
     def __init__(self, server: RadiusAccountingServer) -> None:
-        self.server = server
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="radius-acct", daemon=True)
-        self._error: BaseException | None = None
-
-    def start(self, timeout: float = 10.0) -> CollectorThread:
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError("the RADIUS accounting collector did not start")
-        if self._error is not None:
-            raise RuntimeError(f"the RADIUS accounting collector failed: {self._error}")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stopping = asyncio.Event()
-            try:
-                await self.server.start()
-            except BaseException as exc:
-                self._error = exc
-                self._ready.set()
-                return
-            self._ready.set()
-            try:
-                await self._stopping.wait()
-            finally:
-                await self.server.stop()
-
-        asyncio.run(main())
+        super().__init__(server, name="radius-acct", what="the RADIUS accounting collector")

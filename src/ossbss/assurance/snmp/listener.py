@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from ossbss.assurance.snmp.flood import ThrottledLog, TokenBuckets
 from ossbss.assurance.snmp.mapping import TrapMapping
 from ossbss.assurance.snmp.v3 import V3Notification, V3Receiver, V3User
 from ossbss.kernel import Clock
+from ossbss.kernel.server_thread import ServerThread
 
 log = logging.getLogger(__name__)
 # A burst waits in the kernel while the loop decodes: each queued datagram costs about 1 KB
@@ -322,52 +322,17 @@ def _grow_receive_buffer(sock: socket.socket, size: int) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
-class TrapCollectorThread:
+class TrapCollectorThread(ServerThread[SnmpTrapListener]):
     """The collector on an event loop of its own thread (beside ``ossbss serve``)."""
 
     def __init__(self, listener: SnmpTrapListener) -> None:
+        super().__init__(listener, name="snmp-traps", what="the SNMP trap collector")
         self.listener = listener
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="snmp-traps", daemon=True)
-        self._error: BaseException | None = None
-
-    def start(self, timeout: float = 10.0) -> TrapCollectorThread:
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError("the SNMP trap collector did not start")
-        if self._error is not None:
-            raise RuntimeError(f"the SNMP trap collector failed: {self._error}")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout=10)
 
     def reload_directory(self, timeout: float = 10.0) -> None:
         """Read the inventory now (tests; an operator's "I just added a device")."""
-        if self._loop is None:
+        if self.loop is None:
             return
-        asyncio.run_coroutine_threadsafe(self.listener.reload_directory(), self._loop).result(
+        asyncio.run_coroutine_threadsafe(self.listener.reload_directory(), self.loop).result(
             timeout
         )
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stopping = asyncio.Event()
-            try:
-                await self.listener.start()
-            except BaseException as exc:
-                self._error = exc
-                self._ready.set()
-                return
-            self._ready.set()
-            try:
-                await self._stopping.wait()
-            finally:
-                await self.listener.stop()
-
-        asyncio.run(main())

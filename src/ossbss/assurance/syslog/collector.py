@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from ossbss.assurance.syslog.framing import FrameDecoder, Oversized
 from ossbss.assurance.syslog.mapping import SyslogMapping
 from ossbss.assurance.syslog.parser import Garbled, parse
 from ossbss.kernel import Clock, Database
+from ossbss.kernel.server_thread import ServerThread
 
 log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 10.0
@@ -297,44 +297,9 @@ def directory_loader(database: Database) -> Callable[[], ObjectDirectory]:
     return load
 
 
-class SyslogThread:
+class SyslogThread(ServerThread[SyslogCollector]):
     """The collector on an event loop of its own thread (beside ``ossbss serve``)."""
 
     def __init__(self, collector: SyslogCollector) -> None:
+        super().__init__(collector, name="syslog", what="the syslog collector")
         self.collector = collector
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, name="syslog", daemon=True)
-        self._error: BaseException | None = None
-
-    def start(self, timeout: float = 10.0) -> SyslogThread:
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            raise RuntimeError("the syslog collector did not start")
-        if self._error is not None:
-            raise RuntimeError(f"the syslog collector failed: {self._error}")
-        return self
-
-    def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stopping = asyncio.Event()
-            try:
-                await self.collector.start()
-            except BaseException as exc:
-                self._error = exc
-                self._ready.set()
-                return
-            self._ready.set()
-            try:
-                await self._stopping.wait()
-            finally:
-                await self.collector.stop()
-
-        asyncio.run(main())
