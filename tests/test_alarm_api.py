@@ -74,3 +74,15 @@ def test_retrieve_one(client: TestClient) -> None:
         assert alarm["correlatedAlarm"] == []
     missing = client.get(f"{BASE}/alarm/nope")
     assert missing.status_code == 404
+
+
+def test_a_flapping_alarm_is_listed_as_flapping(
+    client: TestClient, platform: bootstrap.Platform
+) -> None:
+    # the default rule: more than 5 raises and clears inside 10 minutes
+    for minute in range(0, 8, 2):
+        store(platform, signal("bouncy", minute=minute))
+        store(platform, clear("bouncy", minute=minute + 1))
+    flapping = client.get(f"{BASE}/alarm", params={"flapping": "true"}).json()
+    assert [(a["reductionKey"], a["state"]) for a in flapping] == [("bouncy", "raised")]
+    assert client.get(f"{BASE}/alarm", params={"state": "cleared"}).headers["X-Total-Count"] == "2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -209,3 +210,28 @@ def test_bad_task_body_names_the_field_and_changes_nothing(client: TestClient) -
     assert "alarmPattern[0].colour" in bad_pattern.text
     assert client.get(f"{BASE}/alarm", params={"ackState": "acknowledged"}).json() == []
     assert client.get(f"{BASE}/ackAlarms").json() == []
+
+
+@pytest.fixture
+def running_pipeline(platform: bootstrap.Platform) -> Iterator[None]:
+    platform.alarm_pipeline.start()
+    yield
+    platform.alarm_pipeline.stop()
+
+
+@pytest.mark.usefixtures("running_pipeline")
+def test_post_through_the_running_pipeline(
+    client: TestClient, platform: bootstrap.Platform
+) -> None:
+    created = _post(client, comment=[{"comment": "seen by EMS", "userId": "ems"}])
+    assert created.status_code == 201, created.text
+    assert created.json()["comment"][0]["comment"] == "seen by EMS"
+    again = _post(client, perceivedSeverity="critical")
+    assert again.status_code == 200
+    assert (again.json()["id"], again.json()["occurrenceCount"]) == (created.json()["id"], 2)
+    cleared = _post(client, perceivedSeverity="cleared")
+    assert (cleared.status_code, cleared.json()["state"]) == (200, "cleared")
+    assert _post(client, perceivedSeverity="cleared").status_code == 409
+    bad = _post(client, alarmType="gossip")
+    assert bad.status_code == 400
+    assert platform.alarm_pipeline.status()["stored"] == 4

@@ -123,3 +123,15 @@ def test_a_key_that_keeps_raising_and_clearing_is_flapping_and_stays_active(
         outcome = ingest(session, signals=[clear(minute=30)], now=later, flap_rule=rule)
     assert len(outcome.cleared) == 1
     assert [(a.state, a.flapping) for a in alarms(platform)][-1] == ("cleared", False)
+
+
+def test_flapping_counts_across_many_cleared_alarms_of_the_key(
+    platform: bootstrap.Platform,
+) -> None:
+    rule = FlapRule(window=timedelta(minutes=10), threshold=5)
+    with platform.database.unit_of_work() as session:
+        for minute in range(0, 6, 2):  # raise, clear x3 = 6 transitions
+            ingest(session, signals=[signal(minute=minute)], now=START, flap_rule=rule)
+            ingest(session, signals=[clear(minute=minute + 1)], now=START, flap_rule=rule)
+    states = [(a.state, a.flapping, a.transitions) for a in alarms(platform)]
+    assert states == [("cleared", False, 2), ("cleared", False, 4), ("raised", True, 6)]

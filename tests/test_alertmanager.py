@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from alarm_sinks import RecordingSink, lab_directory
 from conftest import ADMIN_KEY, key_for
 from ossbss import bootstrap
 from ossbss.app import create_app
-from ossbss.assurance import alertmanager
+from ossbss.assurance import Overloaded, alertmanager
 from ossbss.kernel.time import FixedClock
 from ossbss.lab import alertmanager as lab_alertmanager
 from ossbss.lab.peers import free_port
@@ -241,3 +242,20 @@ def test_a_real_alertmanager_fires_and_resolves_into_our_webhook(
     cleared = next(signal for signal in seen if signal.clears)
     assert cleared.reduction_key == raised.reduction_key
     assert cleared.perceived_severity == "cleared"
+
+
+def test_a_full_pipeline_answers_503_so_the_sender_retries(client: TestClient) -> None:
+    class Full:
+        def submit_durable(self, signals: object) -> Future[object]:
+            refused: Future[object] = Future()
+            refused.set_exception(Overloaded("full"))
+            return refused
+
+    alertmanager.use_sink(Full)
+    try:
+        answer = client.post(V2, json=[{"labels": {"alertname": "X"}}])
+    finally:
+        alertmanager.use_sink(None)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["@type"] == "Error"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from ossbss import bootstrap, performance
-from ossbss.kernel import InvalidInput, Period
+from ossbss.kernel import FixedClock, InvalidInput, Period
 from ossbss.performance.models import KpiRollup, KpiSample
 from ossbss.performance.rollups import floor_to
 
@@ -146,3 +147,40 @@ def test_buckets_are_aligned_on_the_epoch() -> None:
     assert floor_to(at, 300) == datetime(2026, 10, 1, 10, 5, tzinfo=UTC)
     assert floor_to(at, 3600) == datetime(2026, 10, 1, 10, tzinfo=UTC)
     assert floor_to(at, 86400) == datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def test_the_downsampler_thread_rolls_up_until_stopped(platform: bootstrap.Platform) -> None:
+    record(platform, minute_series(T0, 10))
+    clock = FixedClock(T0 + timedelta(minutes=30))
+    job = performance.Downsampler(platform.database, clock, interval=0.02).start()
+    deadline = time.monotonic() + 10
+    while job.passes == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    job.stop()
+    assert job.passes >= 1
+    with platform.database.unit_of_work() as session:
+        rolled = session.scalar(select(func.count()).select_from(KpiRollup))
+    assert rolled == 2
+
+
+def test_the_pollers_sink_records_each_batch(platform: bootstrap.Platform) -> None:
+    sink = performance.recorder(platform.database, FixedClock(T0))
+    sink([performance.Sample(PORT, METRIC, T0, 42.0)])
+    sink([performance.Sample(PORT, METRIC, T0 + timedelta(minutes=1), 43.0)])
+    found = get_series(platform, T0, T0 + timedelta(hours=1), None)
+    assert [p.average for p in found.points] == [42.0, 43.0]
+
+
+def test_a_backfill_older_than_raw_retention_is_rolled_up_before_raw_goes(
+    platform: bootstrap.Platform,
+) -> None:
+    hourly = [(T0 + timedelta(hours=h), float(h % 24)) for h in range(14 * 24)]
+    record(platform, hourly)
+    now = T0 + timedelta(days=14)
+    with platform.database.unit_of_work() as session:
+        report = performance.downsample(session, now=now)
+    assert report.deleted_raw == 7 * 24  # the raw samples before now - 7 days
+    assert report.hourly_buckets == 14 * 24 - 1  # the last hour is not closed yet
+    fortnight = get_series(platform, T0, now, 3600)
+    assert len(fortnight.points) == 14 * 24
+    assert fortnight.source == "1h"

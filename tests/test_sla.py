@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -287,3 +288,14 @@ def test_credit_rounds_half_even_in_minor_units() -> None:
     assert monthly_charge(yearly, month_start=T0) == (Decimal("10"), "EUR")
     daily = [RecurringPrice(name=None, currency="EUR", amount=Decimal("1"), period="day")]
     assert monthly_charge(daily, month_start=T0) == (Decimal("31"), "EUR")
+
+
+def test_a_configured_policy_replaces_the_shipped_one(tmp_path: Path) -> None:
+    policy = tmp_path / "sla.toml"
+    policy.write_text("target = 99.0\n[[credit]]\nbelow = 99.0\npercent = 5\n")
+    performance.configure(sla_policy=policy)
+    try:
+        assert performance.load_policy().default.target_ppm == 990_000
+    finally:
+        performance.configure(sla_policy=None)
+    assert performance.load_policy().default.target_ppm == 999_000

@@ -29,7 +29,7 @@ from snmp_helpers import (
     wait_for,
 )
 
-SOURCE_RATE, SOURCE_BURST = 20.0, 40.0
+SOURCE_RATE, SOURCE_BURST = 1.0, 40.0  # slow refill: the counts do not depend on timing
 
 
 @pytest.fixture
@@ -148,12 +148,12 @@ def test_v1_traps_become_their_v2_form_and_unknown_agents_are_flagged(
 def test_v2c_inform_is_acknowledged_only_when_the_sink_takes_it(
     collector: TrapCollectorThread, sink: RecordingSink, tmp_path: Path
 ) -> None:
-    inform = ["snmpinform", "-v2c", "-c", "public", "-t", "1", "-r", "0", target(collector), ""]
-    answered = run([*inform, LINK_DOWN, *link_varbinds(5)], tmp_path)
+    inform = ["-v2c", "-c", "public", "-r", "0", target(collector), ""]
+    answered = run(["snmpinform", "-t", "5", *inform, LINK_DOWN, *link_varbinds(5)], tmp_path)
     assert answered.returncode == 0, answered.stderr
     assert [s.reduction_key for s in sink.signals] == ["snmp:link:127.0.0.1:5"]
     sink.full = True
-    unanswered = run([*inform, LINK_DOWN, *link_varbinds(6)], tmp_path)
+    unanswered = run(["snmpinform", "-t", "1", *inform, LINK_DOWN, *link_varbinds(6)], tmp_path)
     assert unanswered.returncode != 0
     assert "Timeout" in unanswered.stderr
     status = collector.listener.status()
@@ -185,9 +185,9 @@ def test_v3_auth_priv_trap_and_inform(
             "-v3",
             *v3_security(),
             "-t",
-            "2",
+            "5",
             "-r",
-            "1",
+            "0",
             target(collector),
             "",
             LINK_UP,
@@ -253,7 +253,7 @@ def test_wrong_credentials_are_refused_counted_and_not_submitted(
             "-v3",
             *v3_security(auth="wrongpass99"),
             "-t",
-            "1",
+            "5",  # the engine discovery must not time out on a busy machine
             "-r",
             "0",
             port,
@@ -262,7 +262,7 @@ def test_wrong_credentials_are_refused_counted_and_not_submitted(
         ],
         tmp_path,
     )
-    assert refused_inform.returncode != 0
+    assert "Authentication failure" in refused_inform.stderr
     expected = {"community": 2, "v3_bad_auth": 2, "v3_decrypt": 1, "v3_unknown_user": 1}
     wait_for(lambda: collector.listener.status().refused == expected)
     assert sink.signals == []
@@ -328,7 +328,8 @@ def test_a_flood_from_one_source_throttles_only_that_source(
     throttled = collector.listener.status().refused["flood"]
     # The bucket lets the burst through (plus what refilled meanwhile), no more.
     assert flood - throttled >= SOURCE_BURST
-    assert throttled >= flood - SOURCE_BURST - SOURCE_RATE * 5
+    assert throttled >= flood - SOURCE_BURST - SOURCE_RATE * 30  # 30 s of refill at most
+    wait_for(lambda: len(sink.signals) == flood - throttled)  # submitted every 10 ms
     from_flooder = len(sink.signals)
     # Another source is not affected.
     for if_index in (1, 2, 3):

@@ -91,7 +91,7 @@ def test_traps_become_alarms_deduplicated_and_cleared(
     assert unknown.details["source"] == "203.0.113.5"
     assert rows["snmp:link:127.0.0.1:8"].state == "raised"
     # linkUp by an acknowledged v3 INFORM clears the port's alarm
-    inform = ["snmpinform", "-v3", *v3_security(), "-t", "2", "-r", "1", target, "", LINK_UP]
+    inform = ["snmpinform", "-v3", *v3_security(), "-t", "5", "-r", "0", target, "", LINK_UP]
     answered = run([*inform, *link_varbinds(7)], tmp_path)
     assert answered.returncode == 0, answered.stderr
     assert _wait_stored(collector, pipeline, 6)

@@ -338,3 +338,21 @@ def test_a_full_pipeline_counts_overloaded() -> None:
         wait_status(thread.collector, lambda status: status.dropped.get("overloaded") == 1)
     finally:
         thread.stop()
+
+
+def test_hosts_behind_one_relay_each_have_their_share() -> None:
+    sink = RecordingSink()
+    thread = SyslogThread(_collector(sink, rate=50.0, burst=100)).start()
+    collector = thread.collector
+    try:
+        # one TCP connection (a relay) carrying a flood from olt7 and one line from olt8
+        frames = [b"<27>1 - olt7 app - - - PON port 1/1/%d LOS\n" % (n % 8) for n in range(2000)]
+        frames.insert(1000, b"<27>1 - olt8 app - - - PON port 2/2/2 LOS\n")
+        with socket.create_connection(("127.0.0.1", collector.tcp_port)) as relay:
+            relay.sendall(b"".join(frames))
+        wait_status(collector, lambda status: status.received == 2001)
+    finally:
+        thread.stop()
+    assert collector.status().dropped["throttled"] >= 1800
+    (other,) = [s for s in sink.signals if s.details.get("hostname") == "olt8"]
+    assert other.reduction_key == "syslog:olt8:pon-los:2/2/2"

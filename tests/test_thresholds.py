@@ -7,6 +7,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from ossbss import bootstrap, performance
 from ossbss.assurance.threshold_alarms import signal_for
 from ossbss.events.performance import ThresholdCleared, ThresholdCrossed
-from ossbss.kernel import InvalidInput, OutboxMessage
+from ossbss.kernel import FixedClock, InvalidInput, OutboxMessage
 from ossbss.performance import hysteresis
 from ossbss.performance.hysteresis import CLEAR, RAISE, Rule, Standing, step
 
@@ -243,3 +244,85 @@ def test_assurance_maps_crossings_to_quality_of_service_alarms() -> None:
     )
     assert cleared.clears
     assert cleared.reduction_key == signal.reduction_key
+
+
+def test_a_crossing_raises_an_alarm_and_the_clearing_clears_it(
+    platform: bootstrap.Platform, client: TestClient, clock: FixedClock
+) -> None:
+    device = client.post(
+        "/tmf-api/resourceInventoryManagement/v4/resource",
+        json={
+            "@type": "Device",
+            "name": "r1",
+            "resourceCharacteristic": [
+                {"name": "vendor", "value": "Juniper"},
+                {"name": "model", "value": "MX204"},
+                {"name": "managementAddress", "value": "192.0.2.1"},
+            ],
+        },
+    ).json()["id"]
+    port = client.post(
+        "/tmf-api/resourceInventoryManagement/v4/resource",
+        json={
+            "@type": "Port",
+            "name": "xe-0/0/0",
+            "resourceCharacteristic": [{"name": "name", "value": "xe-0/0/0"}],
+            "resourceRelationship": [
+                {"relationshipType": "isContainedIn", "resource": {"id": device}}
+            ],
+        },
+    ).json()["id"]
+    threshold = make(platform)
+    clock.set(T0 + timedelta(days=1))  # the outbox delivers what is due by the clock
+    feed(platform, port, [90, 85])
+    platform.dispatcher.run_pending()
+    alarms = client.get("/tmf-api/alarmManagement/v4/alarm").json()
+    (alarm,) = alarms
+    assert alarm["alarmType"] == "qualityOfServiceAlarm"
+    assert alarm["probableCause"] == "thresholdCrossed"
+    assert alarm["perceivedSeverity"] == "major"
+    assert alarm["state"] == "raised"
+    assert alarm["alarmedObject"]["id"] == port
+    assert alarm["alarmedObject"]["@referredType"] == "Port"
+    assert threshold.id in str(alarm)
+
+    feed(platform, port, [60], start=2)
+    platform.dispatcher.run_pending()
+    (cleared,) = client.get("/tmf-api/alarmManagement/v4/alarm").json()
+    assert cleared["id"] == alarm["id"]
+    assert cleared["state"] == "cleared"
+
+
+def test_a_device_scope_covers_that_devices_ports_only(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    resources = "/tmf-api/resourceInventoryManagement/v4/resource"
+    devices, ports = [], []
+    for name, address in (("r1", "192.0.2.1"), ("r2", "192.0.2.2")):
+        characteristics = [
+            {"name": "vendor", "value": "Juniper"},
+            {"name": "model", "value": "MX204"},
+            {"name": "managementAddress", "value": address},
+        ]
+        device = client.post(
+            resources,
+            json={"@type": "Device", "name": name, "resourceCharacteristic": characteristics},
+        ).json()["id"]
+        devices.append(device)
+        ports.append(
+            client.post(
+                resources,
+                json={
+                    "@type": "Port",
+                    "name": "xe-0/0/0",
+                    "resourceCharacteristic": [{"name": "name", "value": "xe-0/0/0"}],
+                    "resourceRelationship": [
+                        {"relationshipType": "isContainedIn", "resource": {"id": device}}
+                    ],
+                },
+            ).json()["id"]
+        )
+    make(platform, scope="device", scopeId=devices[0])
+    feed(platform, ports[1], [95])
+    feed(platform, ports[0], [95], start=1)
+    assert [payload["resource_id"] for _, payload in events(platform)] == [ports[0]]

@@ -141,6 +141,7 @@ def build(
         low_balance_minor=settings.charging_low_balance_minor,
         validity_seconds=settings.charging_validity_seconds,
     )
+    performance.configure(sla_policy=settings.performance_sla_policy)
     billing.configure_documents(operator=billing.Operator.from_settings(settings))
     flap_rule = assurance.FlapRule(
         window=timedelta(seconds=settings.alarm_flap_window_seconds),

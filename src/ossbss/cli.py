@@ -6,7 +6,7 @@ import gc
 import logging
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,17 +15,17 @@ from typing import Annotated, Protocol
 import typer
 from rich.console import Console
 
-from ossbss import assurance, billing, bootstrap, iam, payment, performance, usage
+from ossbss import assurance, billing, bootstrap, iam, payment, usage
 from ossbss.assurance import syslog as assurance_syslog
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
 from ossbss.charging import cli as charging_cli
 from ossbss.inventory import cli as inventory_cli
-from ossbss.kernel import Clock, Database, DomainError, OffsetClock, Settings
+from ossbss.kernel import Clock, DomainError, OffsetClock, Settings
 from ossbss.lab.cli import lab_app
 from ossbss.payment import cli as payment_cli
-from ossbss.performance.poller import cli as poller_cli
+from ossbss.performance import cli as performance_cli
 from ossbss.provisioning.cli import config_app
 from ossbss.reporting import cli as reporting_cli
 from ossbss.usage import accounting_cli
@@ -72,6 +72,7 @@ documents_cli.add_commands(billing_app, _platform)  # documents render, pdf
 app.add_typer(billing_app, name="billing")
 app.add_typer(payment_cli.build_app(_platform), name="payment")
 app.add_typer(payment.dunning_cli(_platform), name="dunning")
+app.add_typer(performance_cli.build_app(_platform), name="performance")
 assurance_app = assurance.traps_cli(_platform)  # traps
 assurance_app.info.help = "Fault management: alarm collectors, maintenance, trouble tickets."
 assurance.add_ticket_commands(assurance_app, _platform)  # maintenance, tickets
@@ -177,6 +178,10 @@ def serve(
     console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
+    if not workers:
+        # The alarm pipeline is the API's own writer (collectors, TMF642, Alertmanager), not a
+        # background worker: it runs wherever alarms arrive.
+        platform.alarm_pipeline.start()
     # Each part beside the API is optional; what started is stopped, last first.
     running: list[_Stoppable | None] = [
         _radius_accounting(platform) if settings.radius_acct_enabled else None,
@@ -186,9 +191,10 @@ def serve(
         _dunning_schedule(platform) if workers else None,
         _document_renderer(platform) if workers else None,
         _ticket_sla_sweep(platform) if workers else None,
+        performance_cli.downsampler(platform) if workers else None,
         _live_demo(platform, key, bind_host, bind_port) if settings.demo_live else None,
         # After the live demo: its simulated agents are up before the first poll.
-        _poller(platform) if settings.poller_enabled else None,
+        performance_cli.poller(platform),
     ]
     # Everything built so far lives as long as the process: keep it out of the collector's way.
     gc.freeze()
@@ -313,7 +319,7 @@ def _radius_accounting(platform: bootstrap.Platform) -> usage.CollectorThread:
 def _snmp_traps(platform: bootstrap.Platform) -> assurance.TrapCollectorThread:
     """The SNMP trap collector on a thread of its own beside the API, into the alarm pipeline."""
     sink = assurance.alarm_pipeline()
-    sink.start()  # idempotent: also with `serve --no-workers`, traps become alarms here
+    sink.start()  # idempotent; traps arriving before the API is up are stored too
     listener = assurance.snmp_trap_listener(
         platform.settings, sink=sink, clock=platform.clock, database=platform.database
     )
@@ -344,29 +350,6 @@ def _syslog(platform: bootstrap.Platform) -> assurance_syslog.SyslogThread:
     return collector
 
 
-def _poller(platform: bootstrap.Platform) -> performance.PollerThread:
-    """The SNMP poller on a thread of its own beside the API (OSSBSS_POLLER_ENABLED)."""
-    settings = platform.settings
-    poller = performance.start_poller_thread(
-        database=platform.database,
-        clock=platform.clock,
-        settings=settings,
-        sink=_sample_store(platform.database, platform.clock),
-    )
-    console.print(f"SNMP poller every {settings.poller_interval_seconds:g}s", highlight=False)
-    return poller
-
-
-def _sample_store(database: Database, clock: Clock) -> performance.SampleSink:
-    """Where polled samples go: the performance store, one transaction per batch."""
-
-    def store(samples: Sequence[performance.Sample]) -> None:
-        with database.unit_of_work() as session:
-            performance.record_samples(session, samples=samples, now=clock.now())
-
-    return store
-
-
 @app.command()
 def worker() -> None:
     """Deliver events and run activations in a process of their own, beside `serve
@@ -383,6 +366,7 @@ def worker() -> None:
     dunning = _dunning_schedule(platform)
     documents = _document_renderer(platform)
     sla_sweep = _ticket_sla_sweep(platform)
+    downsampler = performance_cli.downsampler(platform)
     console.print("ossbss worker: delivering events and running activations")
     try:
         while not stopping.wait(1.0):
@@ -398,6 +382,8 @@ def worker() -> None:
             documents.stop()
         if sla_sweep is not None:
             sla_sweep.stop()
+        if downsampler is not None:
+            downsampler.stop()
         platform.close()
 
 
@@ -407,12 +393,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-# performance: SLA report and evaluation, downsampling, default thresholds.
-from ossbss.performance import cli as performance_cli  # noqa: E402
-
-performance_app = performance_cli.build_app(_platform)
-poller_cli.add_commands(  # poll
-    performance_app, _platform, store=lambda opened: _sample_store(opened.database, opened.clock)
-)
-app.add_typer(performance_app, name="performance")

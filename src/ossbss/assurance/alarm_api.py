@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from ossbss.assurance import alarm_queries, alarm_requests
 from ossbss.assurance.alarm_view import (
@@ -18,7 +21,9 @@ from ossbss.assurance.alarm_view import (
     SPEC_BASE_PATH,
     SPEC_FILE,
 )
-from ossbss.tmf import Api, Edge, json_response, paging, parse_list_query
+from ossbss.assurance.pipeline import AlarmPipeline, Overloaded
+from ossbss.assurance.wiring import running_pipeline
+from ossbss.tmf import Api, Edge, error_body, json_response, paging, parse_list_query
 from ossbss.tmf.api import PATCH_TYPES, add_hub_routes, read_json
 from ossbss.tmf.query import parse_fields, select_fields
 
@@ -99,11 +104,19 @@ def _add_routes(routes: APIRouter, edge: Edge, base: str, api: Api) -> None:
     @write("POST", "/alarm", "createAlarm", "Creates an Alarm", 201)
     async def create_alarm(request: Request) -> Response:
         payload = await read_json(request)
-        created, document = await edge.write(
-            request,
-            WRITERS,
-            lambda s, now: alarm_requests.create_alarm(s, payload=payload, now=now),
-        )
+        pipeline = running_pipeline()
+        if pipeline is None:
+            created, document = await edge.write(
+                request,
+                WRITERS,
+                lambda s, now: alarm_requests.create_alarm(s, payload=payload, now=now),
+            )
+        else:
+            try:
+                created, document = await _through_pipeline(request, edge, pipeline, payload)
+            except Overloaded:
+                body = error_body(503, "SERVICE_UNAVAILABLE", "Alarm pipeline full", "retry")
+                return json_response(body, 503, {"Retry-After": "1"})
         shown = _absolute(document, edge.base_url(request))
         return json_response(shown, 201 if created else 200, {"Location": shown["href"]})
 
@@ -131,6 +144,23 @@ def _add_routes(routes: APIRouter, edge: Edge, base: str, api: Api) -> None:
     for kind in TASKS:
         _add_task_routes(routes, edge, base, kind, get, write)
     add_hub_routes(routes, api, edge)
+
+
+async def _through_pipeline(
+    request: Request, edge: Edge, pipeline: AlarmPipeline, payload: Any
+) -> tuple[bool, dict[str, Any]]:
+    """Batched with every other sender's alarms (one commit for many POSTs); answered once
+    the batch committed."""
+    edge.authorize(request, WRITERS)
+    report = alarm_requests.parse_report(payload, now=edge.clock.now())
+    outcome = await asyncio.wrap_future(pipeline.submit_durable([report.signal]))
+
+    def answer(session: Session, now: datetime) -> tuple[bool, dict[str, Any]]:
+        return alarm_requests.reported(session, report=report, outcome=outcome, now=now)
+
+    if report.comments:
+        return await edge.write(request, WRITERS, answer)
+    return await edge.read(request, WRITERS, lambda s: answer(s, edge.clock.now()))
 
 
 def _user(request: Request) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -19,7 +20,7 @@ from ossbss.assurance.alarm_view import BASE_PATH, SPEC_FILE, alarm_ref, notify,
 from ossbss.assurance.models import Alarm, AlarmComment, AlarmTask
 from ossbss.assurance.rules import tmf_reduction_key
 from ossbss.assurance.signals import ALARM_TYPES, CLEARED, SEVERITIES, AlarmSignal
-from ossbss.assurance.store import ingest
+from ossbss.assurance.store import IngestOutcome, ingest
 from ossbss.kernel import new_id
 from ossbss.kernel.errors import Conflict, InvalidInput
 from ossbss.kernel.time import format_datetime, parse_datetime
@@ -95,18 +96,26 @@ def _one_of(payload: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str
 # -- POST /alarm ---------------------------------------------------------------------------
 
 
-def create_alarm(session: Session, *, payload: Any, now: datetime) -> tuple[bool, dict[str, Any]]:
-    """Report an alarm: a new reduction key raises one (True), a known one counts on the
-    active alarm (False); a cleared perceivedSeverity or state clears it."""
+@dataclass(frozen=True, slots=True)
+class AlarmReport:
+    """A valid TMF642 POST body, as the signal it stands for and the comments it carries."""
+
+    signal: AlarmSignal
+    comments: tuple[dict[str, Any], ...]
+
+
+def parse_report(payload: Any, *, now: datetime) -> AlarmReport:
+    """Validate a POST body (400 naming the field) without touching the database."""
     body = _valid(payload, "Alarm_Create")
     severity = _one_of(body, "perceivedSeverity", (*SEVERITIES, CLEARED))
     alarm_type = _one_of(body, "alarmType", ALARM_TYPES)
     state = _one_of(body, "state", ("raised", "updated", CLEARED))
-    occurred_at = _time(body, "alarmRaisedTime") or now
-    alarmed = body["alarmedObject"]
     clears = CLEARED in (severity, state)
-    if clears:
-        occurred_at = _time(body, "alarmClearedTime") or now
+    occurred_at = _time(body, "alarmClearedTime" if clears else "alarmRaisedTime") or now
+    alarmed = body["alarmedObject"]
+    comments = tuple(body.get("comment") or ())
+    for entry in comments:
+        _comment_text(entry)
     signal = AlarmSignal(
         source="tmf642",
         reduction_key=tmf_reduction_key(
@@ -128,17 +137,50 @@ def create_alarm(session: Session, *, payload: Any, now: datetime) -> tuple[bool
         external_alarm_id=body.get("externalAlarmId"),
         clears=clears,
     )
+    return AlarmReport(signal=signal, comments=comments)
+
+
+def create_alarm(session: Session, *, payload: Any, now: datetime) -> tuple[bool, dict[str, Any]]:
+    """Report an alarm in this transaction: a new reduction key raises one (True), a known
+    one counts on the active alarm (False); a cleared perceivedSeverity or state clears it."""
+    report = parse_report(payload, now=now)
+    signal = report.signal
     active = _active_id(session, signal.reduction_key)
-    if clears and active is None:
-        raise Conflict(
-            "Nothing to clear", field="perceivedSeverity", detail="no active alarm has this key"
-        )
+    if signal.clears and active is None:
+        raise _nothing_to_clear()
     outcome = ingest(session, signals=[signal], now=now)
     alarm_id = outcome.raised[0] if outcome.raised else active
     assert alarm_id is not None  # a raise without an active alarm always raises one
-    for entry in body.get("comment") or []:
+    for entry in report.comments:
         _add_comment(session, alarm_id, entry, now)
     return bool(outcome.raised), get_alarm(session, alarm_id=alarm_id)
+
+
+def reported(
+    session: Session, *, report: AlarmReport, outcome: IngestOutcome, now: datetime
+) -> tuple[bool, dict[str, Any]]:
+    """After the pipeline stored ``report``: was it a new alarm, and the alarm as it is now
+    (with the report's comments added)."""
+    signal = report.signal
+    alarm = session.scalars(
+        select(Alarm)
+        .where(Alarm.reduction_key == signal.reduction_key)
+        .order_by(Alarm.pk.desc())
+        .limit(1)
+    ).first()
+    # a clear leaves a flapping alarm active: that is not a clear of nothing
+    cleared = alarm is not None and (alarm.id in outcome.cleared or alarm.flapping)
+    if alarm is None or (signal.clears and not cleared):
+        raise _nothing_to_clear()
+    for entry in report.comments:
+        _add_comment(session, alarm.id, entry, now)
+    return alarm.id in outcome.raised, get_alarm(session, alarm_id=alarm.id)
+
+
+def _nothing_to_clear() -> Conflict:
+    return Conflict(
+        "Nothing to clear", field="perceivedSeverity", detail="no active alarm has this key"
+    )
 
 
 def _active_id(session: Session, reduction_key: str) -> str | None:
@@ -147,10 +189,15 @@ def _active_id(session: Session, reduction_key: str) -> str | None:
     )
 
 
-def _add_comment(session: Session, alarm_id: str, entry: dict[str, Any], now: datetime) -> None:
+def _comment_text(entry: dict[str, Any]) -> str:
     text = entry.get("comment")
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput("Empty comment", field="comment.comment")
+    return text
+
+
+def _add_comment(session: Session, alarm_id: str, entry: dict[str, Any], now: datetime) -> None:
+    text = _comment_text(entry)
     session.add(
         AlarmComment(
             alarm_id=alarm_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ossbss.assurance.threshold_alarms import subscribe_threshold_alarms
 from ossbss.assurance.tickets import subscribe_tickets
 from ossbss.kernel import Clock, HandlerRegistry
 
@@ -9,3 +10,4 @@ from ossbss.kernel import Clock, HandlerRegistry
 def subscribe(registry: HandlerRegistry, clock: Clock) -> None:
     """Every assurance reaction, registered once at start-up."""
     subscribe_tickets(registry, clock)
+    subscribe_threshold_alarms(registry, clock)

@@ -135,9 +135,9 @@ def clear(
         )
     result.changed = [alarm.id for alarm in changed]
     _tell(session, changed, "StateChange", now)
-    # a root cleared by hand ends the outages it announced, as a clear signal would
-    session.flush()
-    correlation.correlate(session, outcome=correlation.Cleared(tuple(result.changed)), now=now)
+    if changed:  # a root cleared by hand ends the outages it announced, as a clear would
+        session.flush()
+        correlation.correlate(session, outcome=correlation.Cleared(tuple(result.changed)), now=now)
     return result
 
 

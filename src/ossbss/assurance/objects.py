@@ -31,6 +31,8 @@ class ObjectDirectory:
         for device in devices:
             if device.management_address:
                 self._by_address[device.management_address] = device
+                # "192.0.2.10:830", "[2001:db8::1]:830": traps come from the bare address
+                self._by_address.setdefault(_host_of(device.management_address), device)
             self._by_name[device.name.lower()] = device
             # a fully qualified host name also answers to its first label
             self._by_name.setdefault(device.name.lower().split(".")[0], device)
@@ -65,3 +67,13 @@ class ObjectDirectory:
         if found is None:
             return None
         return AlarmedObject(id=found.id, type="Port", device_id=device.device_id, name=found.name)
+
+
+def _host_of(address: str) -> str:
+    """The address without a port (a management address may carry the NETCONF port)."""
+    if address.startswith("["):
+        return address[1:].split("]", 1)[0]
+    host, colon, port = address.rpartition(":")
+    if colon and port.isdigit() and ":" not in host:
+        return host
+    return address

@@ -145,6 +145,10 @@ class AlarmPipeline:
                 self._idle.wait(left)
         return True
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
     def status(self) -> dict[str, Any]:
         with self._lock:
             counters = self._counters

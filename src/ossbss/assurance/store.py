@@ -192,10 +192,18 @@ def _load(
             if row.state != "cleared":
                 active[row.reduction_key] = _Row(*tuple(row))  # same order as _Row
                 continue
+            # the key's latest window; inside one window, the most transitions (the last)
+            state = FlapState(row.transitions_since, row.transitions)
             previous = history.get(row.reduction_key)
-            if previous is None or (previous.since or since) < row.transitions_since:
-                history[row.reduction_key] = FlapState(row.transitions_since, row.transitions)
+            if previous is None or _later(state, previous):
+                history[row.reduction_key] = state
     return active, history
+
+
+def _later(state: FlapState, than: FlapState) -> bool:
+    if state.since is None or than.since is None:  # loaded rows always have a window
+        return than.since is None
+    return (state.since, state.transitions) > (than.since, than.transitions)
 
 
 def _apply(

@@ -4,8 +4,17 @@ key, so one threshold on one resource is one alarm however often it crosses."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ossbss import inventory
+from ossbss.assurance import store
 from ossbss.assurance.signals import CLEARED, AlarmSignal
 from ossbss.events.performance import ThresholdCleared, ThresholdCrossed
+from ossbss.kernel import Clock, HandlerRegistry
+from ossbss.kernel.errors import NotFound
 
 SOURCE = "threshold"
 ALARM_TYPE = "qualityOfServiceAlarm"
@@ -44,3 +53,38 @@ def signal_for(event: ThresholdCrossed | ThresholdCleared) -> AlarmSignal:
         details={"metric": event.metric, "value": f"{event.value:g}"},
         clears=True,
     )
+
+
+def object_type(session: Session, resource_id: str) -> str | None:
+    """The TMF639 ``@type`` of the resource (Port, Device, Link ...), None when inventory does
+    not know it (the alarm is then unresolved, as a trap from an unknown source)."""
+    try:
+        found = inventory.get_resource(session, resource_id=resource_id).get("@type")
+    except NotFound:
+        return None
+    return str(found) if found else None
+
+
+def threshold_to_alarm(
+    session: Session, event: ThresholdCrossed | ThresholdCleared, *, now: datetime
+) -> store.IngestOutcome:
+    """Raise (or clear) the threshold's alarm in this transaction."""
+    signal = signal_for(event)
+    kind = object_type(session, event.resource_id)
+    if kind is None:
+        signal = replace(
+            signal,
+            alarmed_object_id=None,
+            details={**signal.details, "resourceId": event.resource_id},
+        )
+    else:
+        signal = replace(signal, alarmed_object_type=kind)
+    return store.ingest(session, signals=[signal], now=now)
+
+
+def subscribe_threshold_alarms(registry: HandlerRegistry, clock: Clock) -> None:
+    def on_threshold(session: Session, event: ThresholdCrossed | ThresholdCleared) -> None:
+        threshold_to_alarm(session, event, now=clock.now())
+
+    registry.subscribe(ThresholdCrossed, on_threshold, name="assurance.threshold-alarm")
+    registry.subscribe(ThresholdCleared, on_threshold, name="assurance.threshold-alarm-clear")

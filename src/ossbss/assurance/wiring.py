@@ -33,3 +33,9 @@ def alarm_pipeline() -> AlarmPipeline:
 
 def flap_rule() -> FlapRule:
     return _flap_rule[0]
+
+
+def running_pipeline() -> AlarmPipeline | None:
+    """The pipeline if one is configured and its writer runs (else None: store in place)."""
+    pipeline = _pipeline[0]
+    return pipeline if pipeline is not None and pipeline.running else None

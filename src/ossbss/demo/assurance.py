@@ -35,7 +35,11 @@ class AssuranceReport:
 
 def fault_history(platform: Platform, *, console: Console) -> AssuranceReport:
     now = datetime.now(UTC)
-    with platform.database.unit_of_work(write=False) as session:
+    with platform.database.unit_of_work() as session:
+        # the default KPI thresholds (utilisation above 80 %, ...), so hot ports raise alarms
+        performance.seed_thresholds(
+            session, now=now, path=platform.settings.performance_thresholds_policy
+        )
         devices = inventory.managed_devices(session)
     access = next((d for d in devices if d.characteristics.get("role") == "access"), None)
     if access is None:

@@ -162,3 +162,6 @@ class Settings(BaseSettings):
     performance_rollup_lateness_seconds: int = 120
     performance_thresholds_policy: Path | None = None
     performance_sla_policy: Path | None = None
+    # How often `serve` (or `worker`) runs the KPI downsampling job (0: never; then run
+    # `ossbss performance downsample` from cron).
+    performance_downsample_interval_seconds: float = 300.0

@@ -15,6 +15,7 @@ from ossbss.performance.capacity import (
     top_links,
 )
 from ossbss.performance.handlers import subscribe
+from ossbss.performance.jobs import Downsampler
 from ossbss.performance.outages import Availability, availability
 from ossbss.performance.poller import PollerStatus, PollerThread, start_poller_thread
 from ossbss.performance.samples import (
@@ -33,6 +34,7 @@ from ossbss.performance.sla import (
     SlaLine,
     SlaPolicy,
     SlaReport,
+    configure,
     evaluate_sla,
     load_policy,
     month_period,
@@ -44,6 +46,7 @@ from ossbss.performance.store import (
     Series,
     downsample,
     record_samples,
+    recorder,
     series,
 )
 from ossbss.performance.thresholds import (
@@ -70,6 +73,7 @@ __all__ = [
     "RESOURCES",
     "Availability",
     "DownsampleReport",
+    "Downsampler",
     "LinkLoad",
     "PollerStatus",
     "PollerThread",
@@ -83,6 +87,7 @@ __all__ = [
     "SlaReport",
     "ThresholdView",
     "availability",
+    "configure",
     "create_threshold",
     "delete_threshold",
     "downsample",
@@ -95,6 +100,7 @@ __all__ = [
     "month_period",
     "percentile_95",
     "record_samples",
+    "recorder",
     "reduction_key",
     "router",
     "seed_thresholds",

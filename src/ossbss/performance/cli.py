@@ -16,6 +16,9 @@ from rich.table import Table
 from ossbss.kernel import Clock, Database, DomainError, Settings
 from ossbss.performance import sla, store, thresholds
 from ossbss.performance.api import sla_csv
+from ossbss.performance.jobs import Downsampler
+from ossbss.performance.poller import PollerThread, start_poller_thread
+from ossbss.performance.poller.cli import add_commands as add_poll_commands
 
 console = Console()
 
@@ -45,6 +48,28 @@ def retention(settings: Settings) -> store.Retention:
     )
 
 
+def downsampler(platform: PlatformLike) -> Downsampler | None:
+    """The downsampling job every OSSBSS_PERFORMANCE_DOWNSAMPLE_INTERVAL_SECONDS (0: never)."""
+    interval = platform.settings.performance_downsample_interval_seconds
+    if interval <= 0:
+        return None
+    return Downsampler(
+        platform.database, platform.clock, interval=interval, retention=retention(platform.settings)
+    ).start()
+
+
+def poller(platform: PlatformLike) -> PollerThread | None:
+    """The SNMP poller recording into the KPI store, if OSSBSS_POLLER_ENABLED."""
+    if not platform.settings.poller_enabled:
+        return None
+    return start_poller_thread(
+        database=platform.database,
+        clock=platform.clock,
+        settings=platform.settings,
+        sink=store.recorder(platform.database, platform.clock),
+    )
+
+
 def _last_month(clock: Clock) -> str:
     first = clock.now().replace(day=1)
     return (first - timedelta(days=1)).strftime("%Y-%m")
@@ -52,6 +77,10 @@ def _last_month(clock: Clock) -> str:
 
 def build_app(platform: Callable[[], AbstractContextManager[PlatformLike]]) -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, help="KPIs, thresholds, availability and SLAs.")
+    # `poll` (the poller's command) records into this store with --store.
+    add_poll_commands(
+        app, platform, store=lambda opened: store.recorder(opened.database, opened.clock)
+    )
 
     def fail(exc: DomainError) -> None:
         console.print(f"[red]error:[/red] {exc.message}")

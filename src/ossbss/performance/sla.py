@@ -103,8 +103,17 @@ def parse_policy(document: Mapping[str, Any]) -> SlaPolicy:
     return SlaPolicy(default, offerings, bool(document.get("exclude_planned", True)))
 
 
+_configured: dict[str, Path | None] = {"policy": None}
+
+
+def configure(*, sla_policy: Path | None = None) -> None:
+    """The SLA policy file the API and jobs read (None: the one shipped, sla.toml)."""
+    _configured["policy"] = sla_policy
+
+
 def load_policy(path: Path | None = None) -> SlaPolicy:
-    with (path or DEFAULT_POLICY).open("rb") as handle:
+    """The policy of ``path``, else of the configured file, else the shipped one."""
+    with (path or _configured["policy"] or DEFAULT_POLICY).open("rb") as handle:
         return parse_policy(tomllib.load(handle))
 
 

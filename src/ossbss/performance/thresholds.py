@@ -281,13 +281,18 @@ def _device_ports(session: Session, thresholds: Sequence[ThresholdView]) -> dict
 def _states(
     session: Session, threshold_ids: Sequence[str], resource_ids: set[str]
 ) -> dict[tuple[str, str], ThresholdState]:
-    rows = session.scalars(
-        select(ThresholdState).where(
-            ThresholdState.threshold_id.in_(list(threshold_ids)),
-            ThresholdState.resource_id.in_(list(resource_ids)),
+    found: dict[tuple[str, str], ThresholdState] = {}
+    ordered = sorted(resource_ids)
+    # in chunks: a poll of every port of a large network would pass SQLite's parameter limit
+    for start in range(0, len(ordered), 5_000):
+        rows = session.scalars(
+            select(ThresholdState).where(
+                ThresholdState.threshold_id.in_(list(threshold_ids)),
+                ThresholdState.resource_id.in_(ordered[start : start + 5_000]),
+            )
         )
-    )
-    return {(row.threshold_id, row.resource_id): row for row in rows}
+        found.update({(row.threshold_id, row.resource_id): row for row in rows})
+    return found
 
 
 def _apply(

@@ -213,21 +213,33 @@ def _trap_v2(data: bytes, start: int, end: int, community: bytes, pdu_type: int)
 
 def _varbinds(data: bytes, start: int, end: int) -> list[tuple[str, Value]]:
     varbinds: list[tuple[str, Value]] = []
+    cache = _VARBIND_CACHE
     pos = start
     while pos < end:
         tag, s, vb_end = _tlv(data, pos, end)
         if tag != SEQUENCE:
             raise BerError("a varbind is not a SEQUENCE")
-        tag, os_, oe = _tlv(data, s, vb_end)
-        if tag != OBJECT_IDENTIFIER:
-            raise BerError("a varbind has no name")
-        name = _oid(data, os_, oe)
-        tag, s, e = _tlv(data, oe, vb_end)
-        if e != vb_end:
-            raise BerError("a varbind has trailing bytes")
-        varbinds.append((name, _value(data, tag, s, e)))
+        raw = data[s:vb_end]
+        varbind = cache.get(raw)
+        if varbind is None:
+            varbind = _varbind(data, s, vb_end)
+            if len(cache) >= _VARBIND_CACHE_LIMIT:
+                cache.clear()
+            cache[raw] = varbind
+        varbinds.append(varbind)
         pos = vb_end
     return varbinds
+
+
+def _varbind(data: bytes, start: int, end: int) -> tuple[str, Value]:
+    tag, os_, oe = _tlv(data, start, end)
+    if tag != OBJECT_IDENTIFIER:
+        raise BerError("a varbind has no name")
+    name = _oid(data, os_, oe)
+    tag, s, e = _tlv(data, oe, end)
+    if e != end:
+        raise BerError("a varbind has trailing bytes")
+    return name, _value(data, tag, s, e)
 
 
 def _value(data: bytes, tag: int, start: int, end: int) -> Value:
@@ -281,9 +293,12 @@ def _unsigned(data: bytes, start: int, end: int) -> int:
     return int.from_bytes(data[start:end], "big", signed=False)
 
 
-# Traps repeat the same few OIDs: their dotted forms are cached by encoding (bounded).
+# Traps repeat the same few OIDs and varbinds (a storm is the same linkDown again and again):
+# their decoded forms are cached by encoding (bounded; values are immutable).
 _OID_CACHE: dict[bytes, str] = {}
 _OID_CACHE_LIMIT = 50_000
+_VARBIND_CACHE: dict[bytes, tuple[str, Value]] = {}
+_VARBIND_CACHE_LIMIT = 100_000
 
 
 def _oid(data: bytes, start: int, end: int) -> str:

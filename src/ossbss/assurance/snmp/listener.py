@@ -33,9 +33,18 @@ from ossbss.assurance.snmp.v3 import V3Notification, V3Receiver, V3User
 from ossbss.kernel import Clock
 
 log = logging.getLogger(__name__)
-RECEIVE_BUFFER_BYTES = 16 * 1024 * 1024  # a 50,000-trap burst waits in the kernel
+# A burst waits in the kernel while the loop decodes: each queued datagram costs about 1 KB
+# of buffer (skb overhead), so 64 MB holds a 50,000-trap burst. Above net.core.rmem_max only
+# with CAP_NET_ADMIN (SO_RCVBUFFORCE); otherwise the kernel caps it (raise rmem_max).
+RECEIVE_BUFFER_BYTES = 64 * 1024 * 1024
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; not exported by Python
 MAX_DATAGRAM = 65535
-DRAIN_PER_WAKEUP = 2000  # datagrams read per loop turn before the signals go to the sink
+DRAIN_PER_WAKEUP = 2000  # datagrams read per loop turn
+# Signals wait up to this long (or until this many) before one submit: each submit wakes the
+# pipeline's writer thread, and waking it per datagram would make the two threads trade the
+# GIL thousands of times a second. An INFORM's answer waits as long.
+SUBMIT_EVERY_SECONDS = 0.01
+SUBMIT_AT = 1000
 DEFAULT_SOURCE_RATE = 1000.0  # notifications per second per source (0: no flood control)
 DEFAULT_SOURCE_BURST = 5000.0
 DEFAULT_DIRECTORY_REFRESH_SECONDS = 30.0
@@ -81,6 +90,7 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         source_burst: float = DEFAULT_SOURCE_BURST,
         directory_loader: Callable[[], ObjectDirectory] | None = None,
         directory_refresh_seconds: float = DEFAULT_DIRECTORY_REFRESH_SECONDS,
+        receive_buffer_bytes: int = RECEIVE_BUFFER_BYTES,
     ) -> None:
         self._sink = sink
         self._clock = clock
@@ -92,12 +102,17 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         self._buckets = TokenBuckets(source_rate, source_burst)
         self._directory_loader = directory_loader
         self._directory_refresh = directory_refresh_seconds
+        self._receive_buffer = receive_buffer_bytes
+        self.receive_buffer_bytes = 0  # what the kernel granted (after start)
         self.directory: ObjectDirectory | None = None
         self._counters = _Counters()
         self._log = ThrottledLog(log)
         self._transport: asyncio.DatagramTransport | None = None
         self._socket: socket.socket | None = None
         self._refresher: asyncio.Task[None] | None = None
+        self._signals: list[AlarmSignal] = []  # waiting for the next submit
+        self._acks: list[tuple[bytes, tuple[str, int]]] = []  # sent once those are taken
+        self._submit_later: asyncio.TimerHandle | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -108,7 +123,7 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         # Our own socket: a big receive buffer, drained directly in datagram_received.
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
+            _grow_receive_buffer(sock, self._receive_buffer)
             sock.bind((self.host, self.port))
             sock.setblocking(False)
         except OSError:
@@ -117,13 +132,20 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=sock)
         self._transport, self._socket = transport, sock
         self.port = transport.get_extra_info("sockname")[1]
+        self.receive_buffer_bytes = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         if self._v3 is not None:
             self._v3.attach(transport)
         if self._directory_loader is not None and self._directory_refresh > 0:
             self._refresher = asyncio.create_task(self._refresh_directory(), name="snmp-objects")
-        log.info("SNMP traps on udp %s:%s", self.host, self.port)
+        log.info(
+            "SNMP traps on udp %s:%s (receive buffer %d bytes)",
+            self.host,
+            self.port,
+            self.receive_buffer_bytes,
+        )
 
     async def stop(self) -> None:
+        self._submit()
         if self._refresher is not None:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -164,11 +186,9 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
     # -- receiving ---------------------------------------------------------------------------
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
-        signals: list[AlarmSignal] = []
-        acks: list[tuple[bytes, tuple[str, int]]] = []
+        signals, acks = self._signals, self._acks
         self._receive(data, addr, signals, acks)
-        # asyncio reads one datagram per turn of the loop: drain the backlog in one go instead
-        # (one submit for many signals).
+        # asyncio reads one datagram per turn of the loop: drain the backlog in one go instead.
         sock = self._socket
         if sock is not None:
             for _ in range(DRAIN_PER_WAKEUP):
@@ -180,8 +200,11 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
                     self.error_received(exc)
                     break
                 self._receive(data, addr, signals, acks)
-        if signals:
-            self._submit(signals, acks)
+        if len(signals) >= SUBMIT_AT:
+            self._submit()
+        elif signals and self._submit_later is None:
+            loop = asyncio.get_running_loop()
+            self._submit_later = loop.call_later(SUBMIT_EVERY_SECONDS, self._submit)
 
     def error_received(self, exc: Exception) -> None:
         self._log.warning("socket", "SNMP trap socket error: %s", exc)
@@ -258,9 +281,14 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
             return
         signals.append(signal)
 
-    def _submit(
-        self, signals: list[AlarmSignal], acks: list[tuple[bytes, tuple[str, int]]]
-    ) -> None:
+    def _submit(self) -> None:
+        if self._submit_later is not None:
+            self._submit_later.cancel()
+            self._submit_later = None
+        signals, acks = self._signals, self._acks
+        if not signals:
+            return
+        self._signals, self._acks = [], []
         try:
             taken = self._sink.submit(signals)
         except Exception as exc:
@@ -285,6 +313,13 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
     def _refuse(self, reason: str, source: str, detail: str) -> None:
         self._counters.refused[reason] += 1
         self._log.warning(reason, "SNMP trap refused (%s) from %s: %s", reason, source, detail)
+
+
+def _grow_receive_buffer(sock: socket.socket, size: int) -> None:
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+    except OSError:  # not privileged: as much as net.core.rmem_max allows
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
 class TrapCollectorThread:

@@ -54,6 +54,20 @@ class _Compiled:
     names: tuple[str, ...]  # the variables its templates and conditions use
 
 
+@dataclass(frozen=True, slots=True)
+class _Meaning:
+    """What one notification (OID, varbinds, agent) means, whenever it comes."""
+
+    reduction_key: str
+    specific_problem: str
+    clears: bool
+    alarmed: AlarmedObject | None
+    details: Mapping[str, str]
+
+
+_MEANING_CACHE_LIMIT = 100_000
+
+
 class TrapMapping:
     """The rules by notification OID."""
 
@@ -61,6 +75,8 @@ class TrapMapping:
         by_name = {rule.name: rule for rule in rules}
         self._variables = {name: tuple(sources) for name, sources in variables.items()}
         self._by_oid: dict[str, _Compiled] = {}
+        self._cache: dict[tuple[object, ...], _Meaning] = {}
+        self._cached_directory: ObjectDirectory | None = None
         for rule in rules:
             raising = by_name[rule.clears] if rule.clears else rule
             names = _template_names(raising.specific_problem, raising.reduction_key)
@@ -109,6 +125,41 @@ class TrapMapping:
         compiled = self._by_oid.get(trap_oid)
         if compiled is None:
             return None
+        if directory is not self._cached_directory:  # new inventory: forget what was resolved
+            self._cache.clear()
+            self._cached_directory = directory
+        # A storm repeats the same notifications: what they mean is computed once (bounded).
+        key = (trap_oid, tuple(varbinds), address)
+        meaning = self._cache.get(key)
+        if meaning is None:
+            meaning = self._meaning(compiled, trap_oid, varbinds, address, directory)
+            if len(self._cache) >= _MEANING_CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = meaning
+        raising, alarmed = compiled.raising, meaning.alarmed
+        return AlarmSignal(
+            source="snmp",
+            reduction_key=meaning.reduction_key,
+            alarm_type=raising.alarm_type,
+            probable_cause=raising.probable_cause,
+            perceived_severity=CLEARED if meaning.clears else raising.severity,
+            occurred_at=now,
+            alarmed_object_id=alarmed.id if alarmed else None,
+            alarmed_object_type=alarmed.type if alarmed else None,
+            source_address=address,
+            specific_problem=meaning.specific_problem,
+            clears=meaning.clears,
+            details=meaning.details,
+        )
+
+    def _meaning(
+        self,
+        compiled: _Compiled,
+        trap_oid: str,
+        varbinds: Sequence[tuple[str, Value]],
+        address: str,
+        directory: ObjectDirectory | None,
+    ) -> _Meaning:
         rule, raising = compiled.rule, compiled.raising
         values = {name: self._extract(name, varbinds) for name in compiled.names}
         values[ADDRESS] = address
@@ -123,18 +174,11 @@ class TrapMapping:
         if alarmed is None:
             details["unresolved"] = "true"
         lookup = _Defaulting(values)
-        return AlarmSignal(
-            source="snmp",
+        return _Meaning(
             reduction_key=raising.reduction_key.format_map(lookup),
-            alarm_type=raising.alarm_type,
-            probable_cause=raising.probable_cause,
-            perceived_severity=CLEARED if clears else raising.severity,
-            occurred_at=now,
-            alarmed_object_id=alarmed.id if alarmed else None,
-            alarmed_object_type=alarmed.type if alarmed else None,
-            source_address=address,
             specific_problem=raising.specific_problem.format_map(lookup),
             clears=clears,
+            alarmed=alarmed,
             details=details,
         )
 

@@ -148,7 +148,7 @@ class SyslogCollector:
                 sock.close()
                 raise
             transport, _ = await self._loop.create_datagram_endpoint(
-                lambda: _UdpProtocol(self), sock=sock
+                lambda: _UdpProtocol(self, sock), sock=sock
             )
             self._udp = transport
             self.udp_port = transport.get_extra_info("sockname")[1]
@@ -221,14 +221,17 @@ class SyslogCollector:
         if len(data) > self._max:
             self._drop("oversized", f"{len(data)} bytes from {sender}")
             return
-        if not self._buckets.allow(sender, time.monotonic()):
-            self._drop("throttled", f"{sender} sends faster than its share")
-            return
         now = self._clock.now()
         try:
             message = parse(data, received_at=now)
         except Garbled as exc:
             self._drop(f"garbled:{exc.reason}", f"{exc.detail} from {sender}: {data[:60]!r}")
+            return
+        # A share per device: per sender address and HOSTNAME, so the hosts behind one relay
+        # (rsyslog forwarding for many) do not share a single bucket.
+        source = f"{sender}/{message.hostname or ''}"
+        if not self._buckets.allow(source, time.monotonic()):
+            self._drop("throttled", f"{source} sends faster than its share")
             return
         signal = self._mapping.signal(
             message, sender=sender, directory=self._directory, received_at=now
@@ -260,11 +263,25 @@ class SyslogCollector:
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, collector: SyslogCollector) -> None:
+    _DRAIN = 500  # datagrams read per wake-up at most (then the loop serves TCP again)
+
+    def __init__(self, collector: SyslogCollector, sock: socket.socket) -> None:
         self._collector = collector
+        self._socket = sock
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
         self._collector.receive(data, str(addr[0]))
+        # asyncio reads one datagram per turn of the loop; a burst waiting in the kernel is
+        # read in one go instead (far fewer polls per message, so fewer overflow drops)
+        for _ in range(self._DRAIN):
+            try:
+                data, addr = self._socket.recvfrom(MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                self.error_received(exc)
+                return
+            self._collector.receive(data, str(addr[0]))
 
     def error_received(self, exc: Exception) -> None:
         log.debug("syslog udp socket error: %s", exc)
