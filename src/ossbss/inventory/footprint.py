@@ -186,12 +186,15 @@ def _resting_on(session: Session, service_ids: Collection[str]) -> dict[str, set
 
 def _hits(session: Session, hurt: Mapping[str, tuple[set[str], set[str]]]) -> list[ServiceHit]:
     hits = []
+    # Only the two arrays the answer needs, not whole documents.
+    parties, entities = S.body["relatedParty"], S.body["relatedEntity"]
     for condition in matching(session, S.id, sorted(hurt)):
         rows = session.execute(
-            select(S.id, S.name, S.category, S.body).where(condition).order_by(S.pk)
+            select(S.id, S.name, S.category, parties, entities).where(condition).order_by(S.pk)
         )
-        for service_id, name, category, body in rows:
+        for service_id, name, category, related_party, related_entity in rows:
             resources, below = hurt[service_id]
+            document = {"relatedParty": related_party, "relatedEntity": related_entity}
             hits.append(
                 ServiceHit(
                     id=service_id,
@@ -199,8 +202,8 @@ def _hits(session: Session, hurt: Mapping[str, tuple[set[str], set[str]]]) -> li
                     category=category,
                     resource_ids=frozenset(resources),
                     supporting_ids=frozenset(below),
-                    customer_ids=customers_of(body or {}),
-                    product_ids=products_of(body or {}),
+                    customer_ids=customers_of(document),
+                    product_ids=products_of(document),
                 )
             )
     return hits

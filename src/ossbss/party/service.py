@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, cast, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ossbss.party import repository
@@ -22,14 +23,19 @@ def get_customer(session: Session, *, customer_id: str) -> Document:
 
 
 def customer_names(session: Session, *, customer_ids: Collection[str]) -> dict[str, str | None]:
-    """id -> name of the customers that exist, in one query per 900 ids (lists of customers
-    an outage hurts)."""
+    """id -> name of the customers that exist (lists of customers an outage hurts): one
+    ``= ANY(array)`` query on PostgreSQL, IN lists of 900 on SQLite."""
     found: dict[str, str | None] = {}
     wanted = list(dict.fromkeys(customer_ids))
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start : start + 900]
+    if not wanted:
+        return found
+    if session.get_bind().dialect.name == "postgresql":
+        conditions = [Customer.id == any_(cast(wanted, ARRAY(String)))]
+    else:
+        conditions = [Customer.id.in_(wanted[at : at + 900]) for at in range(0, len(wanted), 900)]
+    for condition in conditions:
         for customer_id, name in session.execute(
-            select(Customer.id, Customer.name).where(Customer.id.in_(chunk))
+            select(Customer.id, Customer.name).where(condition)
         ):
             found[customer_id] = name
     return found
