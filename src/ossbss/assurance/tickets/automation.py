@@ -46,8 +46,9 @@ def on_root_cause_impact(session: Session, event: RootCauseImpact) -> None:
 
 
 def on_alarm_cleared(session: Session, event: AlarmCleared) -> None:
-    if event.is_root_cause:
-        root_alarm_cleared(session, alarm_id=event.alarm_id, now=event.occurred_at)
+    # Any alarm with a ticket: a root that later stepped down under a wider root (no longer
+    # is_root_cause when it clears) still resolves the ticket it opened.
+    root_alarm_cleared(session, alarm_id=event.alarm_id, now=event.occurred_at)
 
 
 def open_for_root_alarm(
