@@ -1,8 +1,8 @@
 """trouble to resolve
 
-Revision ID: eea9cfd36f7d
+Revision ID: bb97fcf63e5b
 Revises: 51c1d729f9b9
-Create Date: 2026-11-26 10:55:03.092346
+Create Date: 2026-11-26 11:15:18.912905
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import ossbss.kernel.db
 from ossbss import inventory
 
-revision: str = "eea9cfd36f7d"
+revision: str = "bb97fcf63e5b"
 down_revision: str | None = "51c1d729f9b9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
