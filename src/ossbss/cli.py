@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 
 from ossbss import assurance, billing, bootstrap, iam, payment, usage
-from ossbss.assurance import syslog as assurance_syslog
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
@@ -328,22 +327,15 @@ def _snmp_traps(platform: bootstrap.Platform) -> assurance.TrapCollectorThread:
     return collector
 
 
-def _syslog(platform: bootstrap.Platform) -> assurance_syslog.SyslogThread:
+def _syslog(platform: bootstrap.Platform) -> assurance.SyslogThread:
     """The syslog collector (UDP and TCP) on a thread of its own, into the alarm pipeline."""
-    settings = platform.settings
-    server = assurance_syslog.SyslogCollector(
+    server = assurance.syslog_collector(
+        platform.settings,
         sink=assurance.alarm_pipeline(),
-        mapping=assurance_syslog.SyslogMapping.load(settings.syslog_mapping),
-        directory=assurance_syslog.directory_loader(platform.database),
         clock=platform.clock,
-        host=settings.syslog_host,
-        udp_port=settings.syslog_udp_port if settings.syslog_udp_port >= 0 else None,
-        tcp_port=settings.syslog_tcp_port if settings.syslog_tcp_port >= 0 else None,
-        max_message_bytes=settings.syslog_max_message_bytes,
-        rate_per_source=settings.syslog_rate_per_source,
-        burst_per_source=settings.syslog_burst_per_source,
+        database=platform.database,
     )
-    collector = assurance_syslog.SyslogThread(server).start()
+    collector = assurance.SyslogThread(server).start()
     console.print(
         f"syslog on {server.host} udp {server.udp_port} tcp {server.tcp_port}", highlight=False
     )

@@ -31,6 +31,8 @@ from ossbss.assurance.snmp import listener_from_settings as snmp_trap_listener
 from ossbss.assurance.snmp import load_users as load_snmp_v3_users
 from ossbss.assurance.snmp.cli import build_app as traps_cli
 from ossbss.assurance.store import IngestOutcome, ingest
+from ossbss.assurance.syslog import SyslogCollector, SyslogThread
+from ossbss.assurance.syslog import collector_from_settings as syslog_collector
 from ossbss.assurance.tickets import (
     TROUBLE_TICKET,
     DueTicket,
@@ -64,6 +66,8 @@ __all__ = [
     "Overloaded",
     "SlaSweep",
     "SnmpTrapListener",
+    "SyslogCollector",
+    "SyslogThread",
     "TrapCollectorThread",
     "TrapMapping",
     "V3User",
@@ -79,6 +83,7 @@ __all__ = [
     "snmp_trap_listener",
     "subscribe",
     "sweep_sla",
+    "syslog_collector",
     "tickets_near_breach",
     "traps_cli",
 ]

@@ -5,6 +5,7 @@ from ossbss.assurance.syslog.collector import (
     SyslogCollector,
     SyslogStatus,
     SyslogThread,
+    collector_from_settings,
     directory_loader,
 )
 from ossbss.assurance.syslog.mapping import DEFAULT_MAPPING, SyslogMapping, parse_mapping
@@ -18,6 +19,7 @@ __all__ = [
     "SyslogMessage",
     "SyslogStatus",
     "SyslogThread",
+    "collector_from_settings",
     "directory_loader",
     "parse",
     "parse_mapping",

@@ -24,7 +24,7 @@ from ossbss.assurance.signals import AlarmSignal, AlarmSink
 from ossbss.assurance.syslog.framing import FrameDecoder, Oversized
 from ossbss.assurance.syslog.mapping import SyslogMapping
 from ossbss.assurance.syslog.parser import Garbled, parse
-from ossbss.kernel import Clock, Database
+from ossbss.kernel import Clock, Database, Settings
 from ossbss.kernel.server_thread import ServerThread
 
 log = logging.getLogger(__name__)
@@ -303,3 +303,21 @@ class SyslogThread(ServerThread[SyslogCollector]):
     def __init__(self, collector: SyslogCollector) -> None:
         super().__init__(collector, name="syslog", what="the syslog collector")
         self.collector = collector
+
+
+def collector_from_settings(
+    settings: Settings, *, sink: AlarmSink, clock: Clock, database: Database
+) -> SyslogCollector:
+    """The collector ``ossbss serve`` runs (OSSBSS_SYSLOG_*)."""
+    return SyslogCollector(
+        sink=sink,
+        mapping=SyslogMapping.load(settings.syslog_mapping),
+        directory=directory_loader(database),
+        clock=clock,
+        host=settings.syslog_host,
+        udp_port=settings.syslog_udp_port if settings.syslog_udp_port >= 0 else None,
+        tcp_port=settings.syslog_tcp_port if settings.syslog_tcp_port >= 0 else None,
+        max_message_bytes=settings.syslog_max_message_bytes,
+        rate_per_source=settings.syslog_rate_per_source,
+        burst_per_source=settings.syslog_burst_per_source,
+    )
