@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,13 +25,13 @@ from typing import Any
 
 from ossbss.kernel import Clock, Database
 from ossbss.kernel.server_thread import ServerThread
+from ossbss.kernel.throttled_log import ThrottledLog
 from ossbss.usage.accounting_contract import UsageSink
 from ossbss.usage.accounting_packets import Received, Refusal, decode
 from ossbss.usage.accounting_rules import AccountingEvent, Decision, Outcome
 from ossbss.usage.accounting_store import store_batch
 
 log = logging.getLogger(__name__)
-LOG_EVERY_SECONDS = 10.0
 DEFAULT_BATCH_SIZE = 500
 DEFAULT_BATCH_WAIT_SECONDS = 0.005
 # When the database falls behind, packets beyond this many waiting are refused unanswered
@@ -71,25 +70,6 @@ class _Counters:
     refused: Counter[str] = field(default_factory=Counter)
 
 
-class _ThrottledLog:
-    """One warning per reason per interval, saying how many were suppressed meanwhile."""
-
-    def __init__(self, every: float = LOG_EVERY_SECONDS) -> None:
-        self._every = every
-        self._last: dict[str, float] = {}
-        self._suppressed: Counter[str] = Counter()
-
-    def warning(self, reason: str, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last.get(reason, -self._every) < self._every:
-            self._suppressed[reason] += 1
-            return
-        self._last[reason] = now
-        more = self._suppressed.pop(reason, 0)
-        suffix = f" (and {more} more since the last report)" if more else ""
-        log.warning(message + suffix, *args)
-
-
 class RadiusAccountingServer(asyncio.DatagramProtocol):
     """Listens on ``host:port`` (0 picks a free port: read ``port`` after ``start``)."""
 
@@ -119,7 +99,7 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
         # Packets queued or being stored: a retransmission of one of them waits for its answer.
         self._in_flight: set[tuple[object, ...]] = set()
         self._counters = _Counters()
-        self._log = _ThrottledLog()
+        self._log = ThrottledLog(log)
         self._transport: asyncio.DatagramTransport | None = None
         self._socket: socket.socket | None = None
         self._wake: asyncio.Event | None = None

@@ -23,14 +23,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ossbss.assurance.flood import TokenBuckets
 from ossbss.assurance.objects import ObjectDirectory
 from ossbss.assurance.signals import AlarmSignal, AlarmSink
 from ossbss.assurance.snmp import ber
-from ossbss.assurance.snmp.flood import ThrottledLog, TokenBuckets
 from ossbss.assurance.snmp.mapping import TrapMapping
 from ossbss.assurance.snmp.v3 import V3Notification, V3Receiver, V3User
 from ossbss.kernel import Clock
 from ossbss.kernel.server_thread import ServerThread
+from ossbss.kernel.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
 # A burst waits in the kernel while the loop decodes: each queued datagram costs about 1 KB

@@ -14,11 +14,11 @@ import asyncio
 import contextlib
 import logging
 import socket
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ossbss.assurance.flood import TokenBuckets
 from ossbss.assurance.objects import ObjectDirectory
 from ossbss.assurance.signals import AlarmSignal, AlarmSink
 from ossbss.assurance.syslog.framing import FrameDecoder, Oversized
@@ -26,16 +26,15 @@ from ossbss.assurance.syslog.mapping import SyslogMapping
 from ossbss.assurance.syslog.parser import Garbled, parse
 from ossbss.kernel import Clock, Database, Settings
 from ossbss.kernel.server_thread import ServerThread
+from ossbss.kernel.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
-LOG_EVERY_SECONDS = 10.0
 DEFAULT_MAX_MESSAGE_BYTES = 8192
 DEFAULT_RATE_PER_SOURCE = 2000.0  # messages per second a sender may keep up
 DEFAULT_BURST_PER_SOURCE = 5000  # and how many it may send at once
 DEFAULT_DIRECTORY_REFRESH_SECONDS = 60.0
 RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024
 MAX_DATAGRAM = 65535
-_MAX_SOURCES = 10_000  # buckets kept; the idle ones go first when there are more
 
 
 @dataclass(frozen=True)
@@ -45,49 +44,6 @@ class SyslogStatus:
     ignored: int  # parsed, but neither a rule nor the unmatched floor made an alarm of them
     dropped: dict[str, int]  # oversized, garbled:<reason>, throttled, overloaded
     connections: int
-
-
-class _ThrottledLog:
-    """One warning per reason per interval, saying how many were suppressed meanwhile."""
-
-    def __init__(self, every: float = LOG_EVERY_SECONDS) -> None:
-        self._every = every
-        self._last: dict[str, float] = {}
-        self._suppressed: Counter[str] = Counter()
-
-    def warning(self, reason: str, message: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last.get(reason, -self._every) < self._every:
-            self._suppressed[reason] += 1
-            return
-        self._last[reason] = now
-        more = self._suppressed.pop(reason, 0)
-        suffix = f" (and {more} more since the last report)" if more else ""
-        log.warning(message + suffix, *args)
-
-
-class TokenBuckets:
-    """Per-sender token buckets: ``rate`` messages per second, up to ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self._rate = rate
-        self._burst = float(burst)
-        self._buckets: dict[str, tuple[float, float]] = {}  # sender -> (tokens, last refill)
-
-    def allow(self, sender: str, now: float) -> bool:
-        tokens, last = self._buckets.get(sender, (self._burst, now))
-        tokens = min(self._burst, tokens + (now - last) * self._rate)
-        allowed = tokens >= 1.0
-        self._buckets[sender] = (tokens - 1.0 if allowed else tokens, now)
-        if len(self._buckets) > _MAX_SOURCES:
-            self._forget_idle(now)
-        return allowed
-
-    def _forget_idle(self, now: float) -> None:
-        full_after = self._burst / self._rate if self._rate > 0 else float("inf")
-        for sender, (_, last) in list(self._buckets.items()):
-            if now - last >= full_after:  # full again: as good as new
-                del self._buckets[sender]
 
 
 class SyslogCollector:
@@ -120,7 +76,7 @@ class SyslogCollector:
         self._max = max_message_bytes
         self._buckets = TokenBuckets(rate_per_source, burst_per_source)
         self._refresh_every = directory_refresh_seconds
-        self._log = _ThrottledLog()
+        self._log = ThrottledLog(log)
         self._received = 0
         self._signals = 0
         self._ignored = 0
@@ -230,7 +186,7 @@ class SyslogCollector:
         # A share per device: per sender address and HOSTNAME, so the hosts behind one relay
         # (rsyslog forwarding for many) do not share a single bucket.
         source = f"{sender}/{message.hostname or ''}"
-        if not self._buckets.allow(source, time.monotonic()):
+        if not self._buckets.allow(source):
             self._drop("throttled", f"{source} sends faster than its share")
             return
         signal = self._mapping.signal(
