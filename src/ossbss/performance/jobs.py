@@ -4,15 +4,15 @@ every interval on a thread of its own. ``ossbss performance downsample`` does on
 from __future__ import annotations
 
 import logging
-import threading
 
 from ossbss.kernel import Clock, Database
+from ossbss.kernel.periodic import Periodic
 from ossbss.performance.store import DownsampleReport, Retention, downsample
 
 log = logging.getLogger(__name__)
 
 
-class Downsampler:
+class Downsampler(Periodic):
     """``downsample`` every ``interval`` seconds (its own transaction each time)."""
 
     def __init__(
@@ -23,21 +23,11 @@ class Downsampler:
         interval: float = 300.0,
         retention: Retention | None = None,
     ) -> None:
+        super().__init__(interval=interval, name="kpi-downsample")
         self._database = database
         self._clock = clock
-        self._interval = interval
         self._retention = retention or Retention()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="kpi-downsample", daemon=True)
         self.passes = 0
-
-    def start(self) -> Downsampler:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=60)
 
     def run_once(self) -> DownsampleReport:
         with self._database.unit_of_work() as session:
@@ -45,11 +35,5 @@ class Downsampler:
         self.passes += 1
         return report
 
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                report = self.run_once()
-            except Exception:
-                log.exception("KPI downsampling failed; it runs again after the interval")
-            else:
-                log.debug("KPI downsampling: %s", report)
+    def run(self) -> None:
+        log.debug("KPI downsampling: %s", self.run_once())

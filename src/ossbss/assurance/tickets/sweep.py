@@ -10,7 +10,6 @@ it once (cron).
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from ossbss.assurance.tickets.render import render
 from ossbss.assurance.tickets.service import notify
 from ossbss.assurance.tickets.wiring import current_policy
 from ossbss.kernel import Clock, Database
+from ossbss.kernel.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -65,31 +65,16 @@ def _coalesce(column: Any, now: datetime) -> Any:
     return func.coalesce(column, at_param(now))
 
 
-class SlaSweep:
+class SlaSweep(Periodic):
     """``sweep_sla`` every ``interval`` seconds on a thread of its own."""
 
     def __init__(self, database: Database, clock: Clock, *, interval: float = 60.0) -> None:
+        super().__init__(interval=interval, name="ticket-sla-sweep")
         self._database = database
         self._clock = clock
-        self._interval = interval
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ticket-sla-sweep", daemon=True)
 
-    def start(self) -> SlaSweep:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                with self._database.unit_of_work() as session:
-                    swept = sweep_sla(session, now=self._clock.now())
-            except Exception:
-                log.exception("the ticket SLA sweep failed; it runs again after the interval")
-            else:
-                if swept:
-                    log.info("ticket SLA sweep: %d breach(es) notified", len(swept))
+    def run(self) -> None:
+        with self._database.unit_of_work() as session:
+            swept = sweep_sla(session, now=self._clock.now())
+        if swept:
+            log.info("ticket SLA sweep: %d breach(es) notified", len(swept))
