@@ -56,6 +56,7 @@ def test_a_device_down_opens_one_ticket_for_its_customers_and_its_clear_resolves
     customers = {network.lines[key][0] for key in ("olt:ge-1", "olt:ge-2")}
     assert {party["id"] for party in ticket["relatedParty"]} == customers
     assert ticket["priority"] == "P1"
+    assert ticket["name"] == "deviceDown on olt"  # the device's name, as staff know it
     services = {e["id"] for e in ticket["relatedEntity"] if e["@referredType"] == "Service"}
     assert {network.lines[key][2] for key in ("olt:ge-1", "olt:ge-2")} <= services
     _ingest(platform, _olt_down(network, clock))  # a duplicate: still one ticket

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ossbss import inventory
 from ossbss.assurance.models import Alarm
 from ossbss.assurance.signals import SEVERITIES
 from ossbss.assurance.tickets import domain
@@ -18,6 +19,7 @@ from ossbss.assurance.tickets.service import create_ticket, patch_ticket, ticket
 from ossbss.assurance.tickets.wiring import auto_resolve
 from ossbss.events.assurance import AlarmCleared, RootCauseImpact
 from ossbss.kernel import Clock, HandlerRegistry
+from ossbss.kernel.errors import NotFound
 from ossbss.kernel.time import format_datetime
 
 ALARM_PATH = "/tmf-api/alarmManagement/v4/alarm"
@@ -68,8 +70,8 @@ def open_for_root_alarm(
     if existing is None:
         alarm = session.scalars(select(Alarm).where(Alarm.id == alarm_id)).one_or_none()
         payload = {
-            "name": _title(alarm, alarm_id),
-            "description": _description(alarm, alarm_id, len(parties), len(services)),
+            "name": _title(session, alarm, alarm_id),
+            "description": _description(session, alarm, alarm_id, len(parties), len(services)),
             "severity": severity,
             "ticketType": TICKET_TYPE,
             "channel": CHANNEL,
@@ -163,21 +165,35 @@ def _alarm_ref(alarm: Alarm | None, alarm_id: str) -> dict[str, Any]:
     return ref
 
 
-def _title(alarm: Alarm | None, alarm_id: str) -> str:
+def _title(session: Session, alarm: Alarm | None, alarm_id: str) -> str:
     if alarm is None:
         return f"Network outage (alarm {alarm_id})"
-    where = alarm.alarmed_object_id or alarm.source_address or "an unresolved object"
+    where = _object_name(session, alarm) or alarm.source_address or "an unresolved object"
     return f"{alarm.probable_cause} on {where}"[:200]
 
 
-def _description(alarm: Alarm | None, alarm_id: str, customers: int, services: int) -> str:
+def _description(
+    session: Session, alarm: Alarm | None, alarm_id: str, customers: int, services: int
+) -> str:
     what = "A network fault"
     if alarm is not None:
         what = alarm.probable_cause
         if alarm.specific_problem:
             what += f" ({alarm.specific_problem})"
         if alarm.alarmed_object_id:
-            what += f" on {alarm.alarmed_object_type or 'resource'} {alarm.alarmed_object_id}"
+            kind = alarm.alarmed_object_type or "resource"
+            what += f" on {kind} {_object_name(session, alarm)} ({alarm.alarmed_object_id})"
     return (
         f"{what}, root alarm {alarm_id}, affects {services} service(s) of {customers} customer(s)."
     )
+
+
+def _object_name(session: Session, alarm: Alarm) -> str | None:
+    """The alarmed resource's name as staff know it (``olt-leeds-1``), else its id."""
+    if alarm.alarmed_object_id is None:
+        return None
+    try:
+        resource = inventory.get_resource(session, resource_id=alarm.alarmed_object_id)
+    except NotFound:
+        return alarm.alarmed_object_id
+    return str(resource.get("name") or alarm.alarmed_object_id)
