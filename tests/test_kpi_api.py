@@ -180,7 +180,7 @@ def test_the_cli(platform: bootstrap.Platform) -> None:
     runner = CliRunner()
     seeded = runner.invoke(app, ["seed-thresholds"])
     assert seeded.exit_code == 0, seeded.output
-    assert "4 thresholds created" in seeded.output
+    assert "5 thresholds created" in seeded.output
     done = runner.invoke(app, ["downsample"])
     assert done.exit_code == 0, done.output
     assert "rolled up 0 5-minute" in done.output

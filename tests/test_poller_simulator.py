@@ -29,6 +29,7 @@ from ossbss.performance import (
     OPER_STATUS,
     OUT_BPS,
     OUT_UTILISATION,
+    REACHABLE,
     Sample,
 )
 from ossbss.performance.poller import (
@@ -159,7 +160,8 @@ def test_a_port_going_down_and_an_agent_restart(agents: Any) -> None:
     rates = {s.resource_id: s.value for s in down if s.metric == IN_BPS}
     assert rates["edge-1/3"] == 0.0
     assert rates["edge-1/4"] > 0
-    assert all(s.metric == OPER_STATUS for s in after_restart)  # the interval is discarded
+    # the interval is discarded: only oper status (and that the device answered)
+    assert {s.metric for s in after_restart} == {OPER_STATUS, REACHABLE}
     assert status.devices[0].discarded_intervals == 1
     assert status.polls == 4
     assert status.failures == 0
@@ -380,6 +382,7 @@ def test_the_cli_polls_the_inventory_once_and_prints_a_table(
         OUT_BPS: 2,
         IN_UTILISATION: 2,
         OUT_UTILISATION: 2,
+        REACHABLE: 2,  # the device answered both polls
     }
 
 
@@ -407,7 +410,8 @@ def test_a_failing_sink_is_counted_and_polling_goes_on_and_removed_devices_stop(
         return report, poller.status()
 
     report, status = asyncio.run(cycles())
-    assert calls == [13, 12 * 5]  # oper status of 13 ports; then 12 ports x 5 metrics
+    # oper status of 13 ports and 2 devices reachable; then 12 ports x 5 metrics + 1 device
+    assert calls == [13 + 2, 12 * 5 + 1]
     assert status.sink_failures == 2
     assert status.samples == 0
     assert (report.devices, report.polled) == (1, 1)

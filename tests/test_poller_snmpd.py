@@ -20,7 +20,7 @@ from ossbss import inventory
 from ossbss.bootstrap import Platform
 from ossbss.kernel import FixedClock
 from ossbss.lab.peers import free_port, stop_pid
-from ossbss.performance import IN_BPS, OPER_STATUS, OUT_BPS, Sample
+from ossbss.performance import IN_BPS, OPER_STATUS, OUT_BPS, REACHABLE, Sample
 from ossbss.performance.poller import (
     DeviceTarget,
     Poller,
@@ -259,6 +259,10 @@ def test_targets_from_the_inventory_poll_snmpd(
     report = run(with_client(poll))
     assert report.polled == 1
     port_id = by_name["lab-snmpd"].bindings[1].port_id
-    assert [(s.resource_id, s.metric, s.value) for s in samples] == [(port_id, OPER_STATUS, 1.0)]
+    device_id = by_name["lab-snmpd"].device_id
+    assert [(s.resource_id, s.metric, s.value) for s in samples] == [
+        (port_id, OPER_STATUS, 1.0),
+        (device_id, REACHABLE, 1.0),
+    ]
     assert lab
     assert samples[0].at == platform.clock.now()

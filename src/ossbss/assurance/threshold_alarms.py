@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ossbss import inventory
+from ossbss import inventory, performance
 from ossbss.assurance import store
 from ossbss.assurance.signals import CLEARED, AlarmSignal
 from ossbss.events.performance import ThresholdCleared, ThresholdCrossed
@@ -19,16 +19,24 @@ from ossbss.kernel.errors import NotFound
 SOURCE = "threshold"
 ALARM_TYPE = "qualityOfServiceAlarm"
 PROBABLE_CAUSE = "thresholdCrossed"
+# A device that stopped answering its polls is down (not a quality problem): correlation
+# makes a nodeDown the root cause of the alarms of its ports and of what sits behind it.
+NODE_DOWN = ("communicationsAlarm", "nodeDown")
+
+
+def _kind(metric: str) -> tuple[str, str]:
+    return NODE_DOWN if metric == performance.REACHABLE else (ALARM_TYPE, PROBABLE_CAUSE)
 
 
 def signal_for(event: ThresholdCrossed | ThresholdCleared) -> AlarmSignal:
     """The alarm signal of a crossing (raise) or a clearing (clear of the same key)."""
+    alarm_type, probable_cause = _kind(event.metric)
     if isinstance(event, ThresholdCrossed):
         return AlarmSignal(
             source=SOURCE,
             reduction_key=event.reduction_key,
-            alarm_type=ALARM_TYPE,
-            probable_cause=PROBABLE_CAUSE,
+            alarm_type=alarm_type,
+            probable_cause=probable_cause,
             perceived_severity=event.perceived_severity,
             occurred_at=event.occurred_at,
             alarmed_object_id=event.resource_id,
@@ -43,8 +51,8 @@ def signal_for(event: ThresholdCrossed | ThresholdCleared) -> AlarmSignal:
     return AlarmSignal(
         source=SOURCE,
         reduction_key=event.reduction_key,
-        alarm_type=ALARM_TYPE,
-        probable_cause=PROBABLE_CAUSE,
+        alarm_type=alarm_type,
+        probable_cause=probable_cause,
         perceived_severity=CLEARED,
         occurred_at=event.occurred_at,
         alarmed_object_id=event.resource_id,

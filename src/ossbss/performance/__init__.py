@@ -26,6 +26,7 @@ from ossbss.performance.samples import (
     OUT_BPS,
     OUT_OCTETS,
     OUT_UTILISATION,
+    REACHABLE,
     Sample,
     SampleSink,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "OUT_BPS",
     "OUT_OCTETS",
     "OUT_UTILISATION",
+    "REACHABLE",
     "RESOURCES",
     "Availability",
     "DownsampleReport",

@@ -29,6 +29,7 @@ INDICATORS = (
     (samples.IN_UTILISATION, "%", "Inbound utilisation of the port speed"),
     (samples.OUT_UTILISATION, "%", "Outbound utilisation of the port speed"),
     (samples.OPER_STATUS, "ifOperStatus", "IF-MIB operational status (1 up, 2 down)"),
+    (samples.REACHABLE, "boolean", "the device answered its poll (1) or not (0)"),
 )
 
 

@@ -15,6 +15,9 @@ OUT_BPS = "outBps"
 IN_UTILISATION = "inUtilisation"  # percent of ifHighSpeed / speedMbps, 0..100
 OUT_UTILISATION = "outUtilisation"
 OPER_STATUS = "operStatus"  # 1 up, 2 down, ... (IF-MIB ifOperStatus)
+# Per device: 1 it answered its poll, 0 it did not (a "below" threshold turns a run of zeros
+# into a nodeDown alarm, which correlation makes the root cause of what sits behind it).
+REACHABLE = "reachable"
 
 
 @dataclass(frozen=True, slots=True)

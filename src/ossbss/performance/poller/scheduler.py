@@ -25,7 +25,7 @@ from ossbss.performance.poller.ber import BerError
 from ossbss.performance.poller.client import SnmpClient, SnmpError, SnmpTimeout
 from ossbss.performance.poller.ifmib import DeviceTarget, read_device
 from ossbss.performance.poller.rules import DeviceReading, derive
-from ossbss.performance.samples import Sample, SampleSink
+from ossbss.performance.samples import REACHABLE, Sample, SampleSink
 
 log = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 60.0
@@ -246,6 +246,7 @@ class Poller:
         self._totals.polls += 1
         self._totals.values += values
         self._buffer.extend(derivation.samples)
+        self._buffer.append(Sample(target.device_id, REACHABLE, now, 1.0))
 
     def _failed(self, device: _Device, exc: Exception) -> None:
         device.failures += 1
@@ -253,6 +254,7 @@ class Poller:
         device.last_error = str(exc) or type(exc).__name__
         self._totals.failures += 1
         self._totals.reasons[type(exc).__name__] += 1
+        self._buffer.append(Sample(device.target.device_id, REACHABLE, self._clock.now(), 0.0))
         self._warn("failure", "poll of %s failed: %s", device, device.last_error)
 
     def _due(self, reason: str) -> bool:
