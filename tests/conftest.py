@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from ossbss import bootstrap
+from ossbss import assurance, bootstrap
 from ossbss.app import create_app
 from ossbss.kernel import FixedClock, Settings
 from ossbss.kernel.db import Base
@@ -65,6 +65,9 @@ def platform(session_platform: bootstrap.Platform) -> Iterator[bootstrap.Platfor
     assert isinstance(clock, FixedClock)
     clock.set(START)
     bootstrap.admin_key(session_platform)
+    # Other tests build platforms of their own, and each points the process-wide alarm
+    # pipeline at its own: point it back at this one (the routes use it).
+    assurance.configure(pipeline=session_platform.alarm_pipeline)
     yield session_platform
     _empty_all_tables(session_platform)
     PAGES.clear()
