@@ -4,6 +4,7 @@ beside ``ossbss serve``'s API: the RADIUS accounting, SNMP trap and syslog colle
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from typing import Generic, Protocol, Self, TypeVar
 
@@ -65,3 +66,26 @@ class ServerThread(Generic[S]):
                 await self.server.stop()
 
         asyncio.run(main())
+
+
+# Linux's SO_RCVBUFFORCE (not exported by Python): a buffer beyond net.core.rmem_max when the
+# process may (CAP_NET_ADMIN); otherwise the kernel caps SO_RCVBUF at rmem_max.
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+
+
+def udp_socket(host: str, port: int, *, receive_buffer_bytes: int) -> socket.socket:
+    """A bound, non-blocking UDP socket with a big receive buffer, for a collector that drains
+    it itself (asyncio's transport wrapper has no recvfrom): a burst waits in the kernel while
+    a batch commits."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer_bytes)
+        except OSError:  # not privileged: as much as net.core.rmem_max allows
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer_bytes)
+        sock.bind((host, port))
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ossbss.kernel import Clock, Database
-from ossbss.kernel.server_thread import ServerThread
+from ossbss.kernel.server_thread import ServerThread, udp_socket
 from ossbss.kernel.throttled_log import ThrottledLog
 from ossbss.usage.accounting_contract import UsageSink
 from ossbss.usage.accounting_packets import Received, Refusal, decode
@@ -112,14 +112,7 @@ class RadiusAccountingServer(asyncio.DatagramProtocol):
         self._wake = asyncio.Event()
         # Our own socket (asyncio hands out only a wrapper without recvfrom): a big receive
         # buffer, and drained directly in datagram_received.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-            sock.bind((self.host, self.port))
-            sock.setblocking(False)
-        except OSError:
-            sock.close()
-            raise
+        sock = udp_socket(self.host, self.port, receive_buffer_bytes=RECEIVE_BUFFER_BYTES)
         transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=sock)
         self._transport = transport
         self._socket = sock

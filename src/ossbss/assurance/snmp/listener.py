@@ -30,7 +30,7 @@ from ossbss.assurance.snmp import ber
 from ossbss.assurance.snmp.mapping import TrapMapping
 from ossbss.assurance.snmp.v3 import V3Notification, V3Receiver, V3User
 from ossbss.kernel import Clock
-from ossbss.kernel.server_thread import ServerThread
+from ossbss.kernel.server_thread import ServerThread, udp_socket
 from ossbss.kernel.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 # of buffer (skb overhead), so 64 MB holds a 50,000-trap burst. Above net.core.rmem_max only
 # with CAP_NET_ADMIN (SO_RCVBUFFORCE); otherwise the kernel caps it (raise rmem_max).
 RECEIVE_BUFFER_BYTES = 64 * 1024 * 1024
-SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; not exported by Python
 MAX_DATAGRAM = 65535
 DRAIN_PER_WAKEUP = 2000  # datagrams read per loop turn
 # Signals wait up to this long (or until this many) before one submit: each submit wakes the
@@ -122,14 +121,7 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
         if self._directory_loader is not None:
             await self.reload_directory()
         # Our own socket: a big receive buffer, drained directly in datagram_received.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            _grow_receive_buffer(sock, self._receive_buffer)
-            sock.bind((self.host, self.port))
-            sock.setblocking(False)
-        except OSError:
-            sock.close()
-            raise
+        sock = udp_socket(self.host, self.port, receive_buffer_bytes=self._receive_buffer)
         transport, _ = await loop.create_datagram_endpoint(lambda: self, sock=sock)
         self._transport, self._socket = transport, sock
         self.port = transport.get_extra_info("sockname")[1]
@@ -314,13 +306,6 @@ class SnmpTrapListener(asyncio.DatagramProtocol):
     def _refuse(self, reason: str, source: str, detail: str) -> None:
         self._counters.refused[reason] += 1
         self._log.warning(reason, "SNMP trap refused (%s) from %s: %s", reason, source, detail)
-
-
-def _grow_receive_buffer(sock: socket.socket, size: int) -> None:
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
-    except OSError:  # not privileged: as much as net.core.rmem_max allows
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
 
 
 class TrapCollectorThread(ServerThread[SnmpTrapListener]):

@@ -25,7 +25,7 @@ from ossbss.assurance.syslog.framing import FrameDecoder, Oversized
 from ossbss.assurance.syslog.mapping import SyslogMapping
 from ossbss.assurance.syslog.parser import Garbled, parse
 from ossbss.kernel import Clock, Database, Settings
-from ossbss.kernel.server_thread import ServerThread
+from ossbss.kernel.server_thread import ServerThread, udp_socket
 from ossbss.kernel.throttled_log import ThrottledLog
 
 log = logging.getLogger(__name__)
@@ -95,14 +95,7 @@ class SyslogCollector:
         self._loop = asyncio.get_running_loop()
         self._directory = await asyncio.to_thread(self._load_directory)
         if self.udp_port is not None:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-                sock.bind((self.host, self.udp_port))
-                sock.setblocking(False)
-            except OSError:
-                sock.close()
-                raise
+            sock = udp_socket(self.host, self.udp_port, receive_buffer_bytes=RECEIVE_BUFFER_BYTES)
             transport, _ = await self._loop.create_datagram_endpoint(
                 lambda: _UdpProtocol(self, sock), sock=sock
             )
