@@ -13,6 +13,9 @@ NEEDED+=(snmptrap snmpinform snmpd snmptrapd rsyslogd logger prometheus-alertman
 # the DejaVu fonts the template names.
 PACKAGES+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 LIBRARIES=(libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0)
+# The console's browser tests: Playwright (a Python dev dependency) drives Debian's Chromium.
+PACKAGES+=(chromium)
+NEEDED+=(chromium)
 
 missing=0
 for command in "${NEEDED[@]}"; do

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +27,7 @@ from ossbss.lab.radius import start_freeradius
 from ossbss.provisioning.radius_tables import RADIUS_TABLES
 from ossbss.tmf import PAGES
 from radius_helpers import COA_SECRET, SECRET
+from served_app import ServedApp
 
 ADMIN_KEY = "ossbss_test-admin-key-0123456789abcdef"
 START = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
@@ -47,6 +49,7 @@ def session_platform(
         database_url=database_url,
         admin_api_key=ADMIN_KEY,
         admin_key_file=Path(tmp_path_factory.mktemp("var")) / "admin.key",
+        console_secret="test-console-secret",
         public_base_url="http://testserver",
         hub_timeout_seconds=2.0,
         check_trusted_writes=True,
@@ -184,3 +187,40 @@ def auth_port(freeradius: RunningPeer) -> int:
 @pytest.fixture
 def acct_port(freeradius: RunningPeer) -> int:
     return int(freeradius.endpoints["acct"].rsplit(":", 1)[1])
+
+
+# -- the console in a real browser -------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/install-lab.sh installs it")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(platform: bootstrap.Platform) -> Iterator[ServedApp]:
+    """The app (API and console) on a real loopback port."""
+    with ServedApp(platform) as app:
+        yield app
+
+
+@pytest.fixture
+def page(chromium: Any, served: ServedApp) -> Iterator[Any]:
+    """A fresh browser tab (own cookies) on the served app; ``page.goto("/login")`` works."""
+    context = chromium.new_context(
+        base_url=f"http://127.0.0.1:{served.port}", viewport={"width": 1400, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()

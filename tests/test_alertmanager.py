@@ -3,8 +3,6 @@ real prometheus-alertmanager firing and resolving into our webhook."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -13,17 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from alarm_sinks import RecordingSink, lab_directory
 from conftest import ADMIN_KEY, key_for
 from ossbss import bootstrap
-from ossbss.app import create_app
 from ossbss.assurance import Overloaded, alertmanager
 from ossbss.kernel.time import FixedClock
 from ossbss.lab import alertmanager as lab_alertmanager
-from ossbss.lab.peers import free_port
+from served_app import ServedApp
 
 WEBHOOK = "/assurance/v1/alertmanager/webhook"
 V2 = "/assurance/v1/alertmanager/api/v2/alerts"
@@ -186,33 +182,6 @@ def test_credentials_are_the_api_key(
 
 
 # -- a real Alertmanager ----------------------------------------------------------------------
-
-
-class ServedApp:
-    """Our app on a real loopback port (Alertmanager has to reach it)."""
-
-    def __init__(self, platform: bootstrap.Platform) -> None:
-        self.port = free_port(kind=1)
-        config = uvicorn.Config(
-            create_app(platform=platform, run_dispatcher=False),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> ServedApp:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
 
 @pytest.mark.skipif(not lab_alertmanager.available(), reason="needs prometheus-alertmanager")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,6 +20,7 @@ from ossbss import (
     billing,
     catalog,
     charging,
+    console,
     iam,
     inventory,
     ordering,
@@ -49,6 +51,7 @@ ROOMS = (
     assurance,
     ordering,
     reporting,
+    console,
 )
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +80,7 @@ class Platform:
             clock=self.clock,
             authorize=self.authorizer,
             public_base_url=self.settings.public_base_url.rstrip("/"),
+            session_secret=console_secret(self.settings),
         )
 
     def start(self) -> None:
@@ -187,6 +191,20 @@ def migrate(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
+def console_secret(settings: Settings) -> str:
+    """OSSBSS_CONSOLE_SECRET if set, else the one kept in var/, else a new one kept there."""
+    if settings.console_secret:
+        return settings.console_secret
+    path = settings.console_secret_file
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(secret + "\n")
+    return secret
+
+
 def admin_key(platform: Platform) -> str:
     """The admin key: OSSBSS_ADMIN_API_KEY if set, else the one kept in var/, else a new one."""
     settings = platform.settings
@@ -205,4 +223,13 @@ def admin_key(platform: Platform) -> str:
     return key
 
 
-__all__ = ["ROOMS", "Platform", "admin_key", "alembic_config", "build", "metadata", "migrate"]
+__all__ = [
+    "ROOMS",
+    "Platform",
+    "admin_key",
+    "alembic_config",
+    "build",
+    "console_secret",
+    "metadata",
+    "migrate",
+]

@@ -15,7 +15,7 @@ from typing import Annotated, Protocol
 import typer
 from rich.console import Console
 
-from ossbss import assurance, billing, bootstrap, iam, payment, usage
+from ossbss import assurance, billing, bootstrap, iam, party, payment, usage
 from ossbss.billing import cli as billing_cli
 from ossbss.billing import cli_credit as billing_cli_credit
 from ossbss.billing.documents import cli as documents_cli
@@ -94,15 +94,47 @@ def db_upgrade() -> None:
 @user_app.command("create")
 def user_create(
     username: str,
-    role: Annotated[str, typer.Option(help=f"one of {', '.join(sorted(iam.ROLES))}")] = "readonly",
+    role: Annotated[
+        str, typer.Option(help=f"one of {', '.join(sorted(iam.ROLES | {iam.CUSTOMER}))}")
+    ] = "readonly",
+    password: Annotated[
+        bool, typer.Option("--password", help="prompt for a console sign-in password")
+    ] = False,
+    customer: Annotated[
+        str | None, typer.Option(help="the customer id a self-care login (role customer) opens")
+    ] = None,
 ) -> None:
-    """Create a staff user with a role."""
+    """Create a staff user with a role, or a subscriber's self-care login (--role customer)."""
+    secret = (
+        typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+    )
     try:
         with _platform() as platform, platform.database.unit_of_work() as session:
-            iam.create_user(session, username=username, role=role, now=platform.clock.now())
+            if customer is not None:
+                party.get_customer(session, customer_id=customer)  # NotFound if there is none
+            iam.create_user(
+                session,
+                username=username,
+                role=role,
+                now=platform.clock.now(),
+                password=secret,
+                party_id=customer,
+            )
     except DomainError as exc:
         _fail(exc)
     console.print(f"user {username} created with role {role}")
+
+
+@user_app.command("password")
+def user_password(username: str) -> None:
+    """Set the console sign-in password of a user (prompted)."""
+    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _platform() as platform, platform.database.unit_of_work() as session:
+            iam.set_password(session, username=username, password=secret)
+    except DomainError as exc:
+        _fail(exc)
+    console.print(f"password of {username} set")
 
 
 @key_app.command("create")
@@ -151,6 +183,24 @@ def demo_load(
         demo.fault_history(platform, console=console)
 
 
+@demo_app.command("logins")
+def demo_logins() -> None:
+    """Give the demo's console users their password (idempotent) and print them."""
+    from ossbss import demo
+
+    with _platform() as platform:
+        logins = demo.create_logins(platform)
+        settings = platform.settings
+    console.print(
+        f"console: http://{settings.host}:{settings.port}/  (staff sign-in /login, "
+        f"subscribers /my/login), password for every demo login: {demo.DEMO_PASSWORD}",
+        highlight=False,
+    )
+    for login in logins:
+        who = f"  {login.who}" if login.who else ""
+        console.print(f"  {login.username:<28} {login.role}{who}", highlight=False)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
@@ -174,7 +224,10 @@ def serve(
     platform = bootstrap.build(settings)
     key = bootstrap.admin_key(platform)
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"ossbss on http://{bind_host}:{bind_port}  (docs: /docs)")
+    console.print(
+        f"ossbss on http://{bind_host}:{bind_port}/  (console: /, staff sign-in /login, "
+        "self-care /my/login; API docs: /docs)"
+    )
     console.print(f"admin API key: {key}", soft_wrap=True, highlight=False)
     app = create_app(platform=platform, run_dispatcher=workers)
     if not workers:

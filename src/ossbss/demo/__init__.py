@@ -12,9 +12,11 @@ from ossbss.demo.billing import BillingReport, bill_history
 from ossbss.demo.catalog_data import Entry, catalog_data
 from ossbss.demo.live import Collectors, LiveNetwork
 from ossbss.demo.loader import LoadReport, is_empty, load
+from ossbss.demo.logins import DEMO_PASSWORD, Login, create_logins
 from ossbss.demo.people import CustomerData, customer_payloads, make_iban
 
 __all__ = [
+    "DEMO_PASSWORD",
     "AssuranceReport",
     "BillingReport",
     "Collectors",
@@ -22,8 +24,10 @@ __all__ = [
     "Entry",
     "LiveNetwork",
     "LoadReport",
+    "Login",
     "bill_history",
     "catalog_data",
+    "create_logins",
     "customer_payloads",
     "fault_history",
     "is_empty",

@@ -16,6 +16,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # scrypt hash for console sign-in ("scrypt$n$r$p$salt$hash"); None: API keys only.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # A self-care login (role "customer") belongs to one customer (TMF629 id).
+    party_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class ApiKey(Base):

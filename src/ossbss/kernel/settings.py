@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     admin_api_key: str | None = None
     # Where the generated admin key is kept when OSSBSS_ADMIN_API_KEY is not set.
     admin_key_file: Path = Path("var/admin.key")
+    # Signs the console's session cookies; when unset, a random one kept in this file (so
+    # sessions survive a restart and every process of one install agrees).
+    console_secret: str | None = None
+    console_secret_file: Path = Path("var/console.key")
     host: str = "127.0.0.1"
     port: int = 8000
     # Absolute base URL used in href; empty means "derive from the request".

@@ -54,6 +54,8 @@ class Edge:
     clock: Clock
     authorize: Authorizer
     public_base_url: str = ""
+    # Signs the console's browser sessions (the API itself is stateless).
+    session_secret: str = ""
 
     def base_url(self, request: Request) -> str:
         return self.public_base_url or str(request.base_url).rstrip("/")
