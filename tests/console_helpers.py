@@ -3,7 +3,10 @@ TestClient, and the CSRF token a page carries."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -67,3 +70,14 @@ def post_form(
     return client.post(
         url, data={**(data or {}), "csrf_token": csrf(client, page)}, follow_redirects=False
     )
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+def save_screenshot(page: Any, name: str) -> None:
+    """The journey's last page as docs/screenshots/<name>.png, when OSSBSS_SCREENSHOTS=1 (the
+    committed pictures are refreshed on purpose, not by every test run)."""
+    if os.environ.get("OSSBSS_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
