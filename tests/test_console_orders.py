@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import ordering_world
-from console_helpers import post_form, sign_in, staff_user
+from console_helpers import PASSWORD, post_form, save_screenshot, sign_in, staff_user
 from ordering_world import ORDERS, add_item, order_body, place, settle
 from ossbss import bootstrap, ordering
 from ossbss.kernel import FixedClock
@@ -177,3 +177,35 @@ def test_a_readonly_user_cannot_cancel_or_retry_an_order(
     as_role(platform, client, "csr")
     forged = client.post(f"/orders/{waiting}/cancel", data={}, follow_redirects=False)
     assert forged.status_code == 403
+
+
+def test_a_csr_retries_a_failed_order_in_a_browser(
+    platform: bootstrap.Platform, client: TestClient, page: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playwright.sync_api import expect
+
+    world = ordering_world.build(client)
+    monkeypatch.delitem(platform.activator.drivers, "fake")  # the element is unreachable
+    failed = place(client, platform, order_body(world, add_item(world)))
+    monkeypatch.undo()  # and back
+    staff_user(platform, "csr", "carol")
+    page.goto("/login")
+    page.fill("input[name=username]", "carol")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/dashboard")
+    page.goto("/orders")
+    page.select_option("select[name=state]", "failed")
+    page.click("text=Filter")
+    page.click(f"a[href='/orders/{failed['id']}']")
+    expect(page.locator("section.service-order")).to_contain_text("no driver 'fake' is configured")
+    page.click("text=Retry failed items")
+    expect(page.locator("#flash")).to_contain_text("Retry placed as order")
+    retry_id = page.url.rsplit("/", 1)[1]
+    assert retry_id != failed["id"]
+    expect(page.locator("main")).to_contain_text(f"Retry of product order {failed['id']}")
+    settle(platform)
+    page.reload()
+    expect(page.locator("h1 .badge")).to_have_text("completed")
+    expect(page.locator("section.service-order .badge.done").first).to_be_visible()
+    save_screenshot(page, "order-retry")
