@@ -3,11 +3,13 @@ that a hostile name is shown as text."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import insert
 
 import ordering_world
 import payment_world
@@ -15,6 +17,7 @@ import reporting_world
 import tickets_world
 from console_helpers import customer_login, sign_in, staff_user
 from ossbss import bootstrap, party, product_inventory
+from ossbss.usage.models import UsageRecord
 from tmf_cases import create
 
 INDIVIDUAL = "/tmf-api/party/v4/individual"
@@ -199,6 +202,11 @@ def world(client: TestClient, platform: bootstrap.Platform) -> dict[str, Any]:
     )
     paid = payment_world.pay(client, built.account_id, 10)
     assert paid.status_code == 201, paid.text
+    add_usage(platform, built.account_id, now - timedelta(days=2), 2_500_000, 600)
+    add_usage(platform, built.account_id, now - timedelta(days=2, hours=1), 500_000, 0)
+    add_usage(platform, built.account_id, now - timedelta(days=1), 1_000_000, 120)
+    add_usage(platform, built.account_id, now - timedelta(days=45), 9_000_000, 60)  # too old
+    add_usage(platform, "someone-else", now - timedelta(days=1), 7_000_000, 60)
     ticket = tickets_world.open_ticket(
         client,
         relatedParty=[{"id": built.customer_id, "@referredType": "Customer", "role": "customer"}],
@@ -211,6 +219,31 @@ def world(client: TestClient, platform: bootstrap.Platform) -> dict[str, Any]:
         "bill": bill_id,
         "ticket": ticket["id"],
     }
+
+
+def add_usage(
+    platform: bootstrap.Platform, account_id: str, at: datetime, volume: int, seconds: int
+) -> None:
+    """A rated data record of the account, as ingestion and guiding leave it."""
+    with platform.database.unit_of_work() as session:
+        session.execute(
+            insert(UsageRecord).values(
+                id=str(uuid.uuid4()),
+                body={},
+                created_at=at,
+                updated_at=at,
+                record_key=str(uuid.uuid4()),
+                kind="data",
+                subscriber="ada@isp",
+                started_at=at,
+                duration_seconds=seconds,
+                bytes_up=volume // 5,
+                bytes_down=volume - volume // 5,
+                source="api",
+                status="rated",
+                billing_account_id=account_id,
+            )
+        )
 
 
 def section(html: str, name: str) -> str:
@@ -303,3 +336,17 @@ def test_a_hostile_name_is_shown_escaped_on_the_list_and_the_360(csr: TestClient
         html = csr.get(url, params=params).text
         assert ESCAPED in html, url
         assert HOSTILE not in html, url
+
+
+def test_the_360_charts_the_usage_of_the_last_30_days_by_day(
+    csr: TestClient, platform: bootstrap.Platform, world: dict[str, Any]
+) -> None:
+    usage = section(csr.get(f"/customers/{world['customer']}").text, "usage")
+    now = platform.clock.now()
+    days = [(now - timedelta(days=n)).date().isoformat() for n in (2, 1)]
+    assert 'id="usage-chart"' in usage
+    # Two days (the 45-day-old record and another account's left out): 3 MB and 10 minutes,
+    # then 1 MB and 2 minutes.
+    assert f'"labels":["{days[0]}","{days[1]}"]' in usage
+    assert '"data":[3.0,1.0]' in usage
+    assert '"data":[10.0,2.0]' in usage
