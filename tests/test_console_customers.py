@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 from sqlalchemy import insert
 
 import ordering_world
 import payment_world
 import reporting_world
 import tickets_world
-from console_helpers import customer_login, sign_in, staff_user
+from console_helpers import PASSWORD, customer_login, save_screenshot, sign_in, staff_user
 from ossbss import bootstrap, party, product_inventory
 from ossbss.usage.models import UsageRecord
 from tmf_cases import create
@@ -350,3 +351,30 @@ def test_the_360_charts_the_usage_of_the_last_30_days_by_day(
     assert f'"labels":["{days[0]}","{days[1]}"]' in usage
     assert '"data":[3.0,1.0]' in usage
     assert '"data":[10.0,2.0]' in usage
+
+
+# -- in a browser --------------------------------------------------------------------------------
+
+
+def test_a_csr_finds_a_customer_and_opens_the_360_in_a_browser(
+    platform: bootstrap.Platform, world: dict[str, Any], page: Any
+) -> None:
+    staff_user(platform, "csr", "carol")
+    page.goto("/login?next=/customers")
+    page.fill("input[name=username]", "carol")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/customers")
+    page.fill("input[name=q]", "LOVELACE")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url("**/customers?q=LOVELACE")
+    page.click("#customers >> text=Ada Lovelace")
+    page.wait_for_url(f"**/customers/{world['customer']}")
+    expect(page.locator("h1")).to_have_text("Ada Lovelace")
+    expect(page.locator("#products")).to_contain_text("Old copper line")
+    expect(page.locator("#products button", has_text="Resume")).to_be_visible()
+    # Chart.js drew the usage chart (console.js replaces the data attribute's promise).
+    page.wait_for_function(
+        "() => { const c = document.getElementById('usage-chart'); return c && c.width > 0 }"
+    )
+    save_screenshot(page, "customer-360")
