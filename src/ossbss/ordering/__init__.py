@@ -16,3 +16,8 @@ __all__ = [
     "router",
     "subscribe",
 ]
+
+# Cheap figures for the console's dashboard.
+from ossbss.ordering.figures import FINAL_STATES, orders_in_flight
+
+__all__ += ["FINAL_STATES", "orders_in_flight"]
