@@ -195,6 +195,8 @@ def test_the_alarm_page_shows_its_group_impact_comments_and_ticket(
     for name, customer_id in outage.customers.items():
         assert f'<a href="/customers/{customer_id}">{name}</a>' in impacted
     assert "Grouped alarms (2)" in page.text
+    for _, _, service_id in outage.network.lines.values():
+        assert service_id in impacted  # the affected services
     child = alarm_of(platform, f"linkDown:{outage.network.ports['olt:ge-1']}")
     assert f'href="/noc/alarms/{child.id}"' in page.text
     assert "looking" in page.text

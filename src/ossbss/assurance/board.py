@@ -67,6 +67,7 @@ class AlarmDetail:
     document: dict[str, Any]  # the TMF642 Alarm (comments, parent, affected services ...)
     children: list[BoardAlarm]
     ticket_id: str | None  # the ticket opened for this alarm, if any
+    services: list[tuple[str, str]]  # (id, name) of the services a root hurts
 
 
 def alarm_board(
@@ -129,7 +130,18 @@ def alarm_detail(session: Session, *, alarm_id: str) -> AlarmDetail:
         )
     )
     ticket_id = session.scalar(select(TroubleTicket.id).where(TroubleTicket.alarm_id == alarm_id))
-    return AlarmDetail(document=document, children=_rows(session, children), ticket_id=ticket_id)
+    impact = session.scalar(select(Alarm.impact).where(Alarm.id == alarm_id)) or {}
+    services = [
+        (str(entry["id"]), str(entry.get("name") or entry["id"]))
+        for entry in impact.get("services") or ()
+        if isinstance(entry, dict) and entry.get("id")
+    ]
+    return AlarmDetail(
+        document=document,
+        children=_rows(session, children),
+        ticket_id=ticket_id,
+        services=services,
+    )
 
 
 def alarms_on(

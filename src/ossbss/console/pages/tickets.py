@@ -143,7 +143,11 @@ def load_ticket(session: Session, ticket_id: str, now: datetime) -> TicketView:
             (ref["id"], names.get(ref["id"]) or ref.get("name") or ref["id"]) for ref in refs
         ],
         alarms=alarms_of(ticket),
-        moves=sorted(assurance.ticket_moves(str(ticket.get("status")))),
+        moves=[  # in lifecycle order: taking work forward first, giving up last
+            status
+            for status in assurance.TICKET_STATUSES
+            if status in assurance.ticket_moves(str(ticket.get("status")))
+        ],
     )
 
 
