@@ -23,6 +23,9 @@ from ossbss.kernel.errors import InvalidInput
 
 # The most alarms a board shows (the worst ones): a flood must not make the page slow.
 BOARD_LIMIT = 200
+# The states of an active alarm, named (not "<> cleared") so the state index can serve the
+# query however many cleared alarms history holds.
+ACTIVE = ("raised", "updated")
 ACK_STATES = ("acknowledged", "unacknowledged")
 # critical = 0 ... indeterminate = 4: sorting by it puts the worst first.
 _RANK = case(
@@ -86,7 +89,7 @@ def alarm_board(
         raise InvalidInput("Unknown severity", field="severity", detail=", ".join(unknown))
     if ack_state is not None and ack_state not in ACK_STATES:
         raise InvalidInput("Unknown ack state", field="ack", detail=" or ".join(ACK_STATES))
-    conditions: list[ColumnElement[bool]] = [Alarm.state != CLEARED]
+    conditions: list[ColumnElement[bool]] = [Alarm.state.in_(ACTIVE)]
     if severities:
         conditions.append(Alarm.perceived_severity.in_(list(severities)))
     if ack_state is not None:
@@ -109,7 +112,7 @@ def active_counts(session: Session) -> dict[str, int]:
     """Active alarms per severity."""
     rows = session.execute(
         select(Alarm.perceived_severity, func.count())
-        .where(Alarm.state != CLEARED)
+        .where(Alarm.state.in_(ACTIVE))
         .group_by(Alarm.perceived_severity)
     )
     found = dict.fromkeys(SEVERITIES, 0)
@@ -153,7 +156,7 @@ def alarms_on(
     rows = list(
         session.scalars(
             select(Alarm)
-            .where(Alarm.alarmed_object_id.in_(list(object_ids)), Alarm.state != CLEARED)
+            .where(Alarm.alarmed_object_id.in_(list(object_ids)), Alarm.state.in_(ACTIVE))
             .order_by(_RANK, Alarm.raised_at.desc(), Alarm.pk.desc())
             .limit(limit)
         )
@@ -165,7 +168,7 @@ def worst_severities(session: Session) -> dict[str, str]:
     """Alarmed object id -> the worst severity among its active alarms (one grouped query)."""
     rows = session.execute(
         select(Alarm.alarmed_object_id, func.min(_RANK))
-        .where(Alarm.state != CLEARED, Alarm.alarmed_object_id.is_not(None))
+        .where(Alarm.state.in_(ACTIVE), Alarm.alarmed_object_id.is_not(None))
         .group_by(Alarm.alarmed_object_id)
     )
     return {
@@ -185,7 +188,7 @@ def _children_counts(session: Session, parent_ids: list[str]) -> dict[str, int]:
         return {}
     rows = session.execute(
         select(Alarm.parent_alarm_id, func.count())
-        .where(Alarm.parent_alarm_id.in_(parent_ids), Alarm.state != CLEARED)
+        .where(Alarm.parent_alarm_id.in_(parent_ids), Alarm.state.in_(ACTIVE))
         .group_by(Alarm.parent_alarm_id)
     )
     return {str(parent): int(count) for parent, count in rows}

@@ -82,7 +82,8 @@ class QueueView:
     total: int
     tickets: list[dict[str, Any]]
     customers: dict[str, str | None]  # customer id -> name, for the page's tickets
-    due: list[assurance.DueTicket]  # running clocks due within the hour (or missed)
+    due: list[assurance.DueTicket]  # running clocks due within the hour, not yet missed
+    breached: int  # open tickets with a missed due time
     filters: QueueFilter
 
 
@@ -97,14 +98,15 @@ def load_queue(session: Session, filters: QueueFilter, now: datetime) -> QueueVi
         limit=PAGE,
     )
     ids = {ref["id"] for ticket in tickets for ref in customers_of(ticket)}
-    due = assurance.tickets_near_breach(
-        session, now=now, within=timedelta(hours=1), include_breached=True
-    )
+    # the breached ones can be many: counted here, listed by the breached filter
+    due = assurance.tickets_near_breach(session, now=now, within=timedelta(hours=1))
+    breached, _ = assurance.ticket_queue(session, now=now, statuses=OPEN, breached=True, limit=1)
     return QueueView(
         total=total,
         tickets=tickets,
         customers=party.customer_names(session, customer_ids=ids),
         due=due[:10],
+        breached=breached,
         filters=filters,
     )
 
