@@ -267,6 +267,8 @@ def test_the_device_page_has_its_ports_alarms_and_kpi_charts(
     assert page.status_code == 200
     assert re.search(rf'data-port-id="{uplink}">.*?oper-up', page.text, re.S)
     assert re.search(rf'data-port-id="{access}">.*?oper-down.*?badge major', page.text, re.S)
+    silent = outage.network.ports["olt:xe-down"]  # never polled
+    assert re.search(rf'data-port-id="{silent}">(?:(?!</tr>).)*oper-unknown', page.text, re.S)
     assert f'href="/noc/alarms/{outage.root}"' in page.text
     utilisation = chart(page.text, "kpi-port-0")  # the first uplink
     assert [d["label"] for d in utilisation["datasets"]] == ["in", "out"]
