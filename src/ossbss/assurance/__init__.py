@@ -15,12 +15,12 @@ from ossbss.assurance.board import (
     AlarmDetail,
     Board,
     BoardAlarm,
-    active_counts,
     alarm_board,
     alarm_detail,
     alarms_on,
     worst_severities,
 )
+from ossbss.assurance.figures import alarm_counts
 from ossbss.assurance.flapping import FlapRule
 from ossbss.assurance.handlers import subscribe
 from ossbss.assurance.maintenance import covering
@@ -92,9 +92,9 @@ __all__ = [
     "TrapCollectorThread",
     "TrapMapping",
     "V3User",
-    "active_counts",
     "add_ticket_commands",
     "alarm_board",
+    "alarm_counts",
     "alarm_detail",
     "alarm_pipeline",
     "alarms_on",

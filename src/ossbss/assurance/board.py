@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from ossbss.assurance.alarm_queries import get_alarm
+from ossbss.assurance.figures import alarm_counts
 from ossbss.assurance.models import Alarm
 from ossbss.assurance.signals import CLEARED, SEVERITIES
 from ossbss.assurance.tickets.models import TroubleTicket
@@ -105,19 +106,7 @@ def alarm_board(
             .limit(max(1, min(limit, BOARD_LIMIT)))
         )
     )
-    return Board(total=total, alarms=_rows(session, rows), counts=active_counts(session))
-
-
-def active_counts(session: Session) -> dict[str, int]:
-    """Active alarms per severity."""
-    rows = session.execute(
-        select(Alarm.perceived_severity, func.count())
-        .where(Alarm.state.in_(ACTIVE))
-        .group_by(Alarm.perceived_severity)
-    )
-    found = dict.fromkeys(SEVERITIES, 0)
-    found.update({str(severity): int(count) for severity, count in rows})
-    return found
+    return Board(total=total, alarms=_rows(session, rows), counts=alarm_counts(session))
 
 
 def alarm_detail(session: Session, *, alarm_id: str) -> AlarmDetail:
