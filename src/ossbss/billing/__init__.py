@@ -134,3 +134,28 @@ from ossbss.billing.handlers import subscribe  # noqa: E402
 from ossbss.billing.sla_credits import SlaCredit  # noqa: E402, F401  (registers the table)
 
 __all__ += ["subscribe"]
+
+# The billing desk (console): cycles with their default period, a run started as POST billRun
+# does, bills as narrow rows filtered and paged in SQL.
+from ossbss.billing.desk import (  # noqa: E402
+    BillPage,
+    BillRow,
+    CycleChoice,
+    bill_cycles,
+    list_bill_rows,
+    start_cycle_run,
+)
+
+__all__ += [
+    "BillPage",
+    "BillRow",
+    "CycleChoice",
+    "bill_cycles",
+    "list_bill_rows",
+    "start_cycle_run",
+]
+
+# A bill's PDF for a download, rendered outside any transaction and kept once issued.
+from ossbss.billing.documents import render_on_demand  # noqa: E402
+
+__all__ += ["render_on_demand"]
