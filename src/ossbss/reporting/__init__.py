@@ -53,3 +53,8 @@ __all__ = [
     "router",
     "to_csv",
 ]
+
+# Churn by month (products terminated vs active at the month's start).
+from ossbss.reporting.churn import ChurnRow, churn, churn_rows  # noqa: E402
+
+__all__ += ["ChurnRow", "churn", "churn_rows"]
