@@ -17,7 +17,7 @@ from ossbss.billing import run as bill_run
 from ossbss.billing.charges import DEFAULT_CYCLE
 from ossbss.billing.cli import bill_period, cycle_of
 from ossbss.billing.models import Bill
-from ossbss.kernel.errors import InvalidInput
+from ossbss.kernel.errors import Conflict, InvalidInput
 from ossbss.kernel.time import Period
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -66,6 +66,18 @@ def start_cycle_run(session: Session, *, cycle_id: str, month: str | None, now: 
     if period.end is not None and period.end > now:
         raise InvalidInput("Invalid period", field="period", detail="the period has not ended")
     return bill_run.start_run(session, cycle_id=cycle_id, period=period, now=now)
+
+
+def begin_approval(session: Session, *, run_id: str, now: datetime) -> None:
+    """Mark a draft run ``approving`` in the caller's transaction, so whoever looks next sees
+    the approval under way; ``approve_run`` (in the background) then issues its bills. A run
+    already approving or issued is left as it is (approving again goes on where it stopped)."""
+    run = bill_run.get_run(session, run_id=run_id, lock=True)
+    if run.state == bill_run.DRAFT_RUN:
+        run.state = bill_run.APPROVING
+        run.updated_at = now
+    elif run.state not in (bill_run.APPROVING, bill_run.ISSUED_RUN):
+        raise Conflict("Bill run not a draft", field="state", detail=f"the run is {run.state}")
 
 
 @dataclass(frozen=True, slots=True)

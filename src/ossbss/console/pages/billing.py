@@ -33,8 +33,6 @@ RUNS_SHOWN = 50
 FAILURES_SHOWN = 100
 PAGE_SIZE = 50
 LIVE_STATES = frozenset({"running", "approving"})
-APPROVABLE = frozenset({"draft", "approving"})
-DISCARDABLE = frozenset({"running", "draft"})
 BILL_STATES = ("new", "sent", "partiallyPaid", "settled", "onHold")
 
 
@@ -121,12 +119,6 @@ def in_background(name: str, work: Callable[[], object]) -> None:
             log.exception("%s stopped", name)
 
     threading.Thread(target=guarded, name=name, daemon=True).start()
-
-
-def _check_state(session: Session, run_id: str, allowed: frozenset[str], verb: str) -> None:
-    state = billing.run_summary(session, run_id=run_id).state
-    if state not in allowed:
-        raise Conflict(f"Cannot {verb} this run", field="state", detail=f"the run is {state}")
 
 
 # -- dunning -----------------------------------------------------------------------------------
@@ -234,10 +226,11 @@ def register(router: APIRouter, web: Web) -> None:
 
     @router.post("/billing/runs/{run_id}/approve")
     async def approve(request: Request, run_id: str) -> Response:
-        def check(session: Session, viewer: Principal, now: datetime) -> None:
-            _check_state(session, run_id, APPROVABLE, "approve")
+        def begin(session: Session, viewer: Principal, now: datetime) -> None:
+            # Approving at once, so the page that follows polls until the bills are issued.
+            billing.begin_approval(session, run_id=run_id, now=now)
 
-        await web.write(request, roles.BILLING, check)
+        await web.write(request, roles.BILLING, begin)
         in_background(
             f"bill-approve-{run_id}",
             lambda: billing.approve_run(web.database, run_id=run_id, clock=web.clock),
