@@ -1,6 +1,6 @@
 """Journey in a real Chromium: a billing user signs in, starts the bill run of the default
 cycle for its last closed period, watches it draft (the page polls its progress), approves it,
-watches it issue, opens an invoice and downloads its PDF."""
+watches it issue, opens an invoice and downloads its PDF; the reports page draws its charts."""
 
 from __future__ import annotations
 
@@ -71,6 +71,10 @@ def test_a_billing_user_runs_a_cycle_and_downloads_an_invoice(
     saved = tmp_path / "invoice.pdf"
     download.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
+
+    page.click("header nav >> text=Reports")
+    for chart in ("revenue", "mrr", "churn", "aging", "links"):
+        expect(page.locator(f"#chart-{chart}")).to_have_attribute("data-drawn", "1")
 
     page.goto(run_url)
     expect(progress).to_have_attribute("data-state", "issued")
