@@ -18,7 +18,7 @@ from dunning_world import day, dun, issue_bill
 from ordering_world import World, build
 from ossbss import billing, bootstrap
 from ossbss.kernel.time import Period
-from reporting_world import add_product, recurring
+from reporting_world import add_bill, add_product, recurring
 
 DECEMBER_1 = datetime(2025, 12, 1, tzinfo=UTC)
 STATE = re.compile(r'id="run-progress" data-state="([a-z]+)"')
@@ -200,3 +200,28 @@ def test_the_dunning_queue_shows_an_open_case_with_its_next_step(
     assert "36.0 EUR" in page.text
     assert "reminder" in page.text.lower()
     assert csrf(client, "/billing/dunning")
+
+
+def test_the_invoice_list_pages_with_its_filters_kept(
+    client: TestClient, platform: bootstrap.Platform
+) -> None:
+    with platform.database.unit_of_work() as session:
+        for number in range(3):
+            add_bill(
+                session,
+                account="A&B",
+                bill_date=datetime(2026, 1, 2 + number, tzinfo=UTC),
+                lines=[("recurring", None, None, 1000)],
+            )
+        add_bill(session, account="other", bill_date=datetime(2026, 1, 9, tzinfo=UTC), lines=[])
+    sign_in(client, staff_user(platform, "readonly"))
+    first = client.get("/billing/bills", params={"account": "A&B", "limit": "2"})
+    assert first.status_code == 200
+    assert first.text.count("/document") == 2
+    assert "1\N{EN DASH}2 of 3" in first.text
+    assert "offset=2&limit=2&amp;account=A%26B" in first.text
+    second = client.get("/billing/bills", params={"account": "A&B", "limit": "2", "offset": "2"})
+    assert second.text.count("/document") == 1
+    bad = client.get("/billing/bills", params={"period": "January"})
+    assert bad.status_code == 400
+    assert "period: YYYY-MM" in bad.text

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
@@ -249,7 +250,8 @@ def register(router: APIRouter, web: Web) -> None:
     async def bills(request: Request) -> Response:
         params = request.query_params
         filters = {
-            name: params.get(name, "").strip() for name in ("state", "number", "account", "period")
+            name: params.get(name, "").strip()
+            for name in ("state", "number", "account", "period", "run")
         }
         offset = _number(params.get("offset"), 0, field="offset")
         limit = min(_number(params.get("limit"), PAGE_SIZE, field="limit") or PAGE_SIZE, 200)
@@ -261,7 +263,7 @@ def register(router: APIRouter, web: Web) -> None:
                 number=filters["number"] or None,
                 account_id=filters["account"] or None,
                 period=filters["period"] or None,
-                run_id=params.get("run") or None,
+                run_id=filters["run"] or None,
                 offset=offset,
                 limit=limit,
             )
@@ -271,7 +273,8 @@ def register(router: APIRouter, web: Web) -> None:
             page = await web.read(request, roles.STAFF, load)
         except InvalidInput as exc:
             page, error = billing.BillPage([], 0), exc
-        query = "".join(f"&{name}={value}" for name, value in filters.items() if value)
+        chosen = {name: value for name, value in filters.items() if value}
+        query = f"&{urlencode(chosen)}" if chosen else ""
         return web.render(
             request,
             "billing/bills.html",
