@@ -157,6 +157,12 @@ def test_each_report_exports_a_csv_with_the_same_figures(
         ("2025-12", "0", "0.00"),
         ("2026-01", "1", "50.00"),
     ]
+    api = client.get("/reporting/v1/churn", params={"from": "2025-12", "to": "2026-01"})
+    assert api.status_code == 200, api.text
+    assert [(r["month"], r["churnPercent"]) for r in api.json()] == [
+        ("2025-12", "0.00"),
+        ("2026-01", "50.00"),
+    ]
     (aging,) = rows("aging")
     assert aging["total"] == "36.00"
     (link,) = rows("links")
