@@ -184,3 +184,22 @@ def test_reports_refuse_unknown_names_bad_months_strangers_and_customers(
     bad = client.get("/reports", params={"from": "2026-13"})
     assert bad.status_code == 400
     assert client.get("/reports", params={"from": "2020-01", "to": "2026-01"}).status_code == 400
+
+
+def test_mrr_by_month_is_the_mrr_at_each_month_end(
+    client: TestClient, platform: bootstrap.Platform, figures: dict[str, str]
+) -> None:
+    months = Period(datetime(2025, 11, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
+    now = day(1, 20)
+    with platform.database.unit_of_work(write=False) as session:
+        series = reporting.mrr_by_month(session, months=months, now=now)
+        expected = []
+        for month, at in (
+            ("2025-11", datetime(2025, 12, 1, tzinfo=UTC) - timedelta(microseconds=1)),
+            ("2025-12", datetime(2026, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)),
+            ("2026-01", now),  # under way; February has not begun
+        ):
+            rows = reporting.mrr(session, at=at)
+            expected.append((month, sum(r.products for r in rows), sum(r.mrr_minor for r in rows)))
+    assert [(r.month, r.products, r.mrr_minor) for r in series] == expected
+    assert expected == [("2025-11", 2, 4000), ("2025-12", 2, 4000), ("2026-01", 1, 1000)]

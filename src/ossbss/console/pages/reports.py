@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request, Response
@@ -31,16 +31,6 @@ AGING_COLUMNS = (
     ("days_61_to_90", "61-90 days"),
     ("days_over_90", "90+ days"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class MrrPoint:
-    """MRR at the end of a month (or now, for the current one)."""
-
-    month: str
-    currency: str
-    products: int
-    mrr_minor: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,22 +81,6 @@ def _major(minor: int, currency: str) -> float:
     return round(float(minor) / float(10 ** int(minor_unit_exponent(currency))), 2)
 
 
-def mrr_series(session: Session, *, months: Period, now: datetime) -> list[MrrPoint]:
-    points: list[MrrPoint] = []
-    for month in _months_of(months):
-        start = datetime(int(month[:4]), int(month[5:7]), 1, tzinfo=UTC)
-        end = (start + timedelta(days=32)).replace(day=1)
-        at = min(end - timedelta(microseconds=1), now)
-        if at < start:
-            continue  # a month still to come
-        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for row in reporting.mrr(session, at=at):
-            totals[row.currency][0] += row.products
-            totals[row.currency][1] += row.mrr_minor
-        points.extend(MrrPoint(month, c, n, amount) for c, (n, amount) in sorted(totals.items()))
-    return points
-
-
 def link_rows(session: Session, *, months: Period, now: datetime) -> list[LinkRow]:
     period = Period(months.start, min(months.end or now, now))
     return [
@@ -132,7 +106,9 @@ EXPORTS: dict[str, Export] = {
     "revenue": Export(
         reporting.RevenueRow, lambda s, m, now: reporting.revenue_by_product(s, months=m)
     ),
-    "mrr": Export(MrrPoint, lambda s, m, now: mrr_series(s, months=m, now=now)),
+    "mrr": Export(
+        reporting.MrrMonthRow, lambda s, m, now: reporting.mrr_by_month(s, months=m, now=now)
+    ),
     "arpu": Export(reporting.ArpuRow, lambda s, m, now: reporting.arpu(s, months=m)),
     "churn": Export(reporting.ChurnRow, lambda s, m, now: reporting.churn(s, months=m)),
     "aging": Export(reporting.AgingRow, lambda s, m, now: reporting.aging(s, as_of=now)),
