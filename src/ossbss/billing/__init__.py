@@ -141,3 +141,30 @@ __all__ += ["subscribe"]
 from ossbss.billing.by_account import latest_bills  # noqa: E402
 
 __all__ += ["latest_bills"]
+
+# The billing desk (console): cycles with their default period, a run started as POST billRun
+# does, bills as narrow rows filtered and paged in SQL.
+from ossbss.billing.desk import (  # noqa: E402
+    BillPage,
+    BillRow,
+    CycleChoice,
+    begin_approval,
+    bill_cycles,
+    list_bill_rows,
+    start_cycle_run,
+)
+
+__all__ += [
+    "BillPage",
+    "BillRow",
+    "CycleChoice",
+    "begin_approval",
+    "bill_cycles",
+    "list_bill_rows",
+    "start_cycle_run",
+]
+
+# A bill's PDF for a download, rendered outside any transaction and kept once issued.
+from ossbss.billing.documents import render_on_demand  # noqa: E402
+
+__all__ += ["render_on_demand"]
