@@ -116,6 +116,7 @@ from ossbss.billing.figures import (  # noqa: E402
     IssuedBill,
     RevenueLine,
     bill_lines,
+    billed_revenue,
     issued_bills,
     revenue_lines,
 )
@@ -125,6 +126,7 @@ __all__ += [
     "IssuedBill",
     "RevenueLine",
     "bill_lines",
+    "billed_revenue",
     "issued_bills",
     "revenue_lines",
 ]
