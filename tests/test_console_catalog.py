@@ -153,6 +153,7 @@ def test_a_readonly_user_cannot_post_a_catalog_action(
         for url, form in (
             (page, {"name": "Hijacked"}),
             (f"{page}/lifecycle", {"status": "Retired"}),
+            (f"{page}/prices", {"price_type": "oneTime", "amount": "1"}),
             ("/catalog/offerings/new", {"name": "Sneaky", "recurring": "1"}),
         ):
             answer = post_form(client, url, form, page=page)
@@ -160,6 +161,7 @@ def test_a_readonly_user_cannot_post_a_catalog_action(
         assert client.get("/catalog/offerings/new").status_code == 403
     assert api(client, f"{OFFERINGS}/{world.offering_id}") == before
     assert [o["name"] for o in api(client, OFFERINGS)] == ["Fibre 300"]
+    assert [p["name"] for p in api(client, PRICES)] == ["Fibre monthly"]
 
 
 def test_a_catalog_edit_without_its_csrf_token_is_refused(
@@ -172,3 +174,29 @@ def test_a_catalog_edit_without_its_csrf_token_is_refused(
     answer = client.post(page, data={"name": "Forged"}, follow_redirects=False)
     assert answer.status_code == 403
     assert api(client, f"{OFFERINGS}/{world.offering_id}")["name"] == "Fibre 300"
+
+
+def test_a_price_is_added_to_an_offering_as_a_draft(
+    platform: bootstrap.Platform, client: TestClient
+) -> None:
+    world = ordering_world.build(client)
+    as_role(platform, client, "admin")
+    page = f"/catalog/offerings/{world.offering_id}"
+    form = {"price_type": "oneTime", "name": "Installation", "amount": "99.90"}
+    added = post_form(client, f"{page}/prices", form, page=page)
+    assert added.status_code == 303  # type: ignore[attr-defined]
+    refs = api(client, f"{OFFERINGS}/{world.offering_id}")["productOfferingPrice"]
+    price = api(client, f"{PRICES}/{refs[-1]['id']}")
+    assert len(refs) == 2
+    assert (price["name"], price["priceType"], price["lifecycleStatus"]) == (
+        "Installation",
+        "oneTime",
+        "In study",
+    )
+    assert price["price"] == {"unit": "EUR", "value": 99.9}
+    shown = client.get(page).text
+    assert "Fibre monthly" in shown
+    assert "€99.90" in shown
+    missing = post_form(client, f"{page}/prices", {"price_type": "oneTime"}, page=page)
+    assert missing.status_code == 400  # type: ignore[attr-defined]
+    assert len(api(client, f"{OFFERINGS}/{world.offering_id}")["productOfferingPrice"]) == 2

@@ -177,20 +177,67 @@ def moves_from(status: str | None) -> tuple[str, ...]:
     return tuple(sorted(catalog.LIFECYCLE.get(str(status), frozenset())))
 
 
+def documents_by_id(
+    session: Session, resource: tmf.Resource, ids: tuple[str, ...]
+) -> dict[str, Document]:
+    """The documents with these ids, in one bounded query."""
+    if not ids:
+        return {}
+    page = tmf.list_resources(
+        session,
+        resource=resource,
+        query=ListQuery(limit=len(ids), filters=(Filter(path="id", op="eq", values=ids),)),
+    )
+    return {
+        resource_id: {"id": resource_id, **json.loads(body)} for resource_id, body in page.items
+    }
+
+
 def load_offering(session: Session, offering_id: str) -> OfferingView:
     offering = catalog.get_offering(session, offering_id=offering_id)
+    refs = offering.get("productOfferingPrice") or []
+    ids = tuple(dict.fromkeys(str(ref.get("id")) for ref in refs))
+    bodies = documents_by_id(session, catalog.PRODUCT_OFFERING_PRICE, ids)
     prices = []
-    for ref in offering.get("productOfferingPrice") or []:
-        price = tmf.get_resource(
-            session, resource=catalog.PRODUCT_OFFERING_PRICE, resource_id=str(ref.get("id"))
-        )
-        minor, currency = to_minor(price.get("price"))
-        prices.append(PriceView(price, minor, currency, moves_from(price.get(STATUS))))
+    for price_id in ids:  # in the offering's order, one query for all
+        price = bodies.get(price_id)
+        if price is not None:
+            minor, currency = to_minor(price.get("price"))
+            prices.append(PriceView(price, minor, currency, moves_from(price.get(STATUS))))
     spec_id = (offering.get("productSpecification") or {}).get("id")
     specification = (
         catalog.get_specification(session, specification_id=str(spec_id)) if spec_id else None
     )
     return OfferingView(offering, moves_from(offering.get(STATUS)), prices, specification)
+
+
+def add_price(
+    session: Session, offering_id: str, values: Mapping[str, str], now: datetime
+) -> Document:
+    """A draft price, then the offering refers to it too (both through TMF620's rules)."""
+    offering = catalog.get_offering(session, offering_id=offering_id)
+    kind = values.get("price_type", "recurring")
+    if kind not in ("recurring", "oneTime"):
+        raise InvalidInput("Unknown price type", field="price_type", detail="recurring or oneTime")
+    if not values.get("amount"):
+        raise InvalidInput("Missing amount", field="amount", detail="a price needs an amount")
+    name = values.get("name") or f"{offering.get('name')} {kind}"
+    price = tmf.create_resource(
+        session,
+        resource=catalog.PRODUCT_OFFERING_PRICE,
+        payload=price_payload(
+            kind, name, values["amount"], values.get("currency") or "EUR", field="amount"
+        ),
+        now=now,
+    )
+    refs = [*(offering.get("productOfferingPrice") or []), {"id": price["id"], "name": name}]
+    return tmf.patch_resource(
+        session,
+        resource=catalog.PRODUCT_OFFERING,
+        resource_id=offering_id,
+        patch={"productOfferingPrice": refs},
+        now=now,
+    )
 
 
 def choices(session: Session, resource: tmf.Resource) -> list[Document]:
@@ -326,6 +373,19 @@ def register(router: APIRouter, web: Web) -> None:
             lambda values: {STATUS: values.get("status", "")},
             "Lifecycle status changed",
         )
+
+    @router.post("/catalog/offerings/{offering_id}/prices")
+    async def new_price(request: Request, offering_id: str) -> Response:
+        values = form_values(await request.form())
+        try:
+            await web.write(
+                request, WRITERS, lambda s, viewer, now: add_price(s, offering_id, values, now)
+            )
+        except DomainError as exc:
+            if not _form_mistake(exc):
+                raise
+            return await _detail(request, offering_id, values, exc, _status(exc))
+        return web.redirect(request, f"/catalog/offerings/{offering_id}", notice="Price added")
 
     @router.post("/catalog/offerings/{offering_id}/prices/{price_id}")
     async def edit_price(request: Request, offering_id: str, price_id: str) -> Response:
