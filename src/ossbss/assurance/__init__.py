@@ -87,3 +87,8 @@ __all__ = [
     "tickets_near_breach",
     "traps_cli",
 ]
+
+# Opening a ticket as the TMF621 API does (the console's "open a ticket" action).
+from ossbss.assurance.tickets import create_ticket  # noqa: E402
+
+__all__ += ["create_ticket"]

@@ -13,10 +13,11 @@ from ossbss.console.pages import (
     tickets,
 )
 
+# customer_actions before customers: /customers/new must win over /customers/{customer_id}.
 PAGES = (
     dashboard,
-    customers,
     customer_actions,
+    customers,
     catalog,
     orders,
     noc,
