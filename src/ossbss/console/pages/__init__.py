@@ -13,9 +13,9 @@ from ossbss.console.pages import (
     tickets,
 )
 
-# customer_actions before customers: /customers/new must win over /customers/{customer_id}.
 PAGES = (
     dashboard,
+    # Before customers: its /customers/new must win over the 360's /customers/{id}.
     customer_actions,
     customers,
     catalog,
