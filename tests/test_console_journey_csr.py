@@ -59,12 +59,12 @@ def test_a_csr_onboards_a_customer_and_orders_fibre_until_active(
     page.fill("input[name=city]", "Dublin")
     page.fill("input[name=country]", "IE")
     page.select_option("select[name=cycle]", label="Monthly on the 1st")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Onboard customer").click()
     # The party rules refuse the phone; the form comes back with what was typed.
     expect(page.locator("[role=alert]")).to_contain_text("phone", ignore_case=True)
     expect(page.locator("input[name=givenName]")).to_have_value("Grace")
     page.fill("input[name=phone]", "+353 87 123 4567")
-    page.click("button[type=submit]")
+    page.get_by_role("button", name="Onboard customer").click()
 
     page.wait_for_url(re.compile(r"/customers/[0-9a-f-]{36}$"))
     customer_id = page.url.rsplit("/", 1)[1]
@@ -75,7 +75,7 @@ def test_a_csr_onboards_a_customer_and_orders_fibre_until_active(
     speed = page.locator("select[name='char.downloadSpeed']")  # step 2, swapped in by htmx
     expect(speed).to_have_value("300")
     speed.select_option("1000")
-    page.click("#order-form button[type=submit]")
+    page.get_by_role("button", name="Place order").click()
     page.wait_for_url(f"**/customers/{customer_id}")
     expect(page.locator("#flash")).to_contain_text("placed")
 
