@@ -9,6 +9,7 @@ The room's only door: other rooms and the composition roots use what is listed h
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
 from ossbss.assurance import scope as _scope  # noqa: F401  (correlation's table)
 from ossbss.assurance.api import router
+from ossbss.assurance.figures import alarm_counts
 from ossbss.assurance.flapping import FlapRule
 from ossbss.assurance.handlers import subscribe
 from ossbss.assurance.maintenance import covering
@@ -72,6 +73,7 @@ __all__ = [
     "TrapMapping",
     "V3User",
     "add_ticket_commands",
+    "alarm_counts",
     "alarm_pipeline",
     "configure",
     "configure_tickets",
