@@ -18,6 +18,8 @@ import ordering_world as ow
 from console_helpers import csrf, sign_in, staff_user
 from ossbss import billing, bootstrap, product_inventory
 from ossbss.billing.models import Bill
+from ossbss.console.pages import customer_action_forms as forms
+from ossbss.kernel.errors import InvalidInput
 from payment_world import balance, issue_bill
 from payment_world import bill as bill_state
 from tickets_world import TICKETS
@@ -566,3 +568,57 @@ def test_a_readonly_or_billing_user_or_a_forged_form_opens_no_ticket(
     as_role(platform, client, "csr")
     refused(post(client, url, data, token=False))
     assert tickets(client, world) == 0
+
+
+# -- the forms' pure parts --------------------------------------------------------------------
+
+
+def test_amounts_are_read_exactly_in_each_currencys_minor_units() -> None:
+    assert forms.minor_units("12.5", "EUR") == 1250
+    assert forms.minor_units("1,05", "EUR") == 105
+    assert forms.minor_units("1500", "JPY") == 1500
+    assert forms.minor_units("1.234", "BHD") == 1234
+    with pytest.raises(InvalidInput, match="Invalid amount"):
+        forms.minor_units("1.5", "JPY")
+    with pytest.raises(InvalidInput):
+        forms.minor_units("-3", "EUR")
+
+
+def test_a_ranged_number_characteristic_is_a_bounded_number_field() -> None:
+    specification = {
+        "name": "Leased line",
+        "productSpecCharacteristic": [
+            {
+                "name": "bandwidthMbps",
+                "valueType": "number",
+                "minCardinality": 1,
+                "productSpecCharacteristicValue": [{"valueFrom": 10, "valueTo": 1000}],
+            },
+            {
+                "name": "downloadSpeed",
+                "valueType": "string",
+                "productSpecCharacteristicValue": [
+                    {"value": 300, "isDefault": True},
+                    {"value": 1000},
+                    {"value": 2000},
+                ],
+            },
+        ],
+    }
+    offering = {
+        "prodSpecCharValueUse": [
+            {"name": "downloadSpeed", "productSpecCharacteristicValue": [{"value": 1000}]}
+        ]
+    }
+    bandwidth, speed = forms.characteristic_fields(specification, offering)
+    assert (bandwidth.numeric, bandwidth.minimum, bandwidth.maximum) == (True, "10", "1000")
+    assert bandwidth.required
+    assert not bandwidth.options
+    assert speed.options == ("1000",)  # only what the offering sells
+    assert speed.default == "1000"
+    with pytest.raises(InvalidInput, match="above 1000") as refused_value:
+        forms.chosen_characteristics([bandwidth], {"char.bandwidthMbps": "5000"})
+    assert refused_value.value.field == "char.bandwidthMbps"
+    assert forms.chosen_characteristics([bandwidth, speed], {"char.bandwidthMbps": "100"}) == [
+        {"name": "bandwidthMbps", "value": "100"}
+    ]

@@ -169,9 +169,7 @@ def characteristic_fields(
         if sold:
             sold_texts = [text for text, _ in sold]
             options = [o for o in options if o in sold_texts] or sold_texts
-        default = next((t for t, d in sold if d), None) or next((t for t, d in values if d), None)
-        if default is None and len(options) == 1:
-            default = options[0]
+        default = _default(sold, values, options)
         ranges = [
             v
             for v in definition.get("productSpecCharacteristicValue") or []
@@ -191,6 +189,17 @@ def characteristic_fields(
             )
         )
     return fields
+
+
+def _default(
+    sold: list[tuple[str, bool]], values: list[tuple[str, bool]], options: list[str]
+) -> str | None:
+    """The offering's default, else the specification's — if the offering sells it — else
+    the only value there is."""
+    for text, is_default in [*sold, *values]:
+        if is_default and (not options or text in options):
+            return text
+    return options[0] if len(options) == 1 else None
 
 
 def _values(definition: Mapping[str, Any]) -> list[tuple[str, bool]]:
