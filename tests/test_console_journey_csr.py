@@ -70,7 +70,8 @@ def test_a_csr_onboards_a_customer_and_orders_fibre_until_active(
     customer_id = page.url.rsplit("/", 1)[1]
     expect(page.locator("#flash")).to_contain_text("Customer Grace Hopper onboarded")
 
-    page.goto(f"/customers/{customer_id}/orders/new")
+    page.get_by_role("link", name="New order").click()  # from the customer's 360
+    page.wait_for_url(f"**/customers/{customer_id}/orders/new")
     page.select_option("select[name=offering]", label="Fibre 300")
     speed = page.locator("select[name='char.downloadSpeed']")  # step 2, swapped in by htmx
     expect(speed).to_have_value("300")
