@@ -119,3 +119,8 @@ __all__ = [
     "traps_cli",
     "worst_severities",
 ]
+
+# Opening a ticket as the TMF621 API does (the console's "open a ticket" action).
+from ossbss.assurance.tickets import create_ticket  # noqa: E402
+
+__all__ += ["create_ticket"]
