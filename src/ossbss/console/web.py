@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ossbss import iam
-from ossbss.console import formats
+from ossbss.console import formats, roles
 from ossbss.iam import Principal
 from ossbss.kernel import Clock, Database
 from ossbss.kernel.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -61,6 +61,8 @@ class Web:
             lstrip_blocks=True,
         )
         formats.install(self.templates)
+        # Templates show an action only to who may take it: {% if may(roles.BILLING) %}.
+        self.templates.globals["roles"] = roles
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -186,9 +188,11 @@ class Web:
     ) -> Response:
         """``template`` with the viewer, CSRF token, flash message and ``context``."""
         flash = self._flash(request)
+        viewer: Principal | None = getattr(request.state, "viewer", None)
         body = self.templates.get_template(template).render(
             request=request,
-            viewer=getattr(request.state, "viewer", None),
+            viewer=viewer,
+            may=lambda allowed: _may(viewer, allowed),
             csrf_token=self.csrf_token(request),
             csrf_field=CSRF_FIELD,
             flash=flash,
@@ -261,6 +265,11 @@ class Web:
         return self.finish(
             request, RedirectResponse(f"{login}?next={quote(target)}", status_code=303)
         )
+
+
+def _may(viewer: Principal | None, allowed: frozenset[str]) -> bool:
+    """What Web.write's role check will say for a staff ``viewer`` (templates hide the rest)."""
+    return viewer is not None and not viewer.is_customer and iam.may(viewer.role, allowed)
 
 
 def form_values(form: Mapping[str, Any]) -> dict[str, str]:
