@@ -87,3 +87,15 @@ __all__ = [
     "tickets_near_breach",
     "traps_cli",
 ]
+
+# Self-care: a customer opens, follows and notes their own tickets.
+from ossbss.assurance.tickets import (  # noqa: E402
+    add_note as add_ticket_note,
+)
+from ossbss.assurance.tickets import (  # noqa: E402
+    create_ticket,
+    ticket_of_customer,
+    tickets_of_customer,
+)
+
+__all__ += ["add_ticket_note", "create_ticket", "ticket_of_customer", "tickets_of_customer"]

@@ -134,3 +134,8 @@ from ossbss.billing.handlers import subscribe  # noqa: E402
 from ossbss.billing.sla_credits import SlaCredit  # noqa: E402, F401  (registers the table)
 
 __all__ += ["subscribe"]
+
+# A subscriber's own bills (self-care): scoped to their accounts in the query.
+from ossbss.billing.account_bills import bill_of_accounts, bills_of_accounts  # noqa: E402
+
+__all__ += ["bill_of_accounts", "bills_of_accounts"]

@@ -75,3 +75,8 @@ __all__ += [
     "unbilled_rated",
     "usage_figures",
 ]
+
+# A subscriber's usage day by day (self-care chart).
+from ossbss.usage.daily import DailyUsage, daily_usage  # noqa: E402
+
+__all__ += ["DailyUsage", "daily_usage"]
