@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 
 import ordering_world
 from console_helpers import customer_login
-from ordering_world import CATALOG, LAUNCHED, ORDERS
-from ossbss import bootstrap
+from ordering_world import CATALOG, LAUNCHED, ORDERS, SERVICES
+from ossbss import bootstrap, usage
+from ossbss.kernel import FixedClock
+from ossbss.tmf import characteristic_values
 from payment_world import issue_bill
 from tickets_world import TICKETS, ticket_body
 from tmf_cases import create
@@ -87,6 +89,34 @@ def _customer(client: TestClient, given: str, family: str) -> tuple[str, str]:
     return str(customer["id"]), str(account["id"])
 
 
+def _use(client: TestClient, platform: bootstrap.Platform, product_id: str) -> None:
+    """Ada's fibre (active since today) used 150 MB, then 250 MB two days later; the world's
+    clock moves on four days."""
+    product = client.get(f"{ordering_world.PRODUCTS}/{product_id}").json()
+    cfs = client.get(f"{SERVICES}/{product['realizingService'][0]['id']}").json()
+    rfs_id = next(s["id"] for s in cfs["supportingService"] if s["name"] == "radius-subscriber")
+    rfs = client.get(f"{SERVICES}/{rfs_id}").json()
+    username = characteristic_values(rfs["serviceCharacteristic"])["username"]
+    clock = platform.clock
+    assert isinstance(clock, FixedClock)
+    start = clock.now()
+    clock.set(start + timedelta(days=4))
+    now = clock.now()
+    records = [
+        usage.UsageInput(
+            record_key=f"{username}-{day}",
+            kind="data",
+            subscriber=username,
+            started_at=start + timedelta(days=day, hours=10),
+            bytes_down=megabytes * 1_000_000,
+            source="radius",
+        )
+        for day, megabytes in ((1, 150), (3, 250))
+    ]
+    with platform.database.unit_of_work() as session:
+        assert usage.ingest(session, records=records, now=now).accepted == 2
+
+
 def build(client: TestClient, platform: bootstrap.Platform) -> Subscribers:
     world = ordering_world.build(client)
     base = client.get(f"{CATALOG}/productOffering/{world.offering_id}").json()
@@ -102,6 +132,7 @@ def build(client: TestClient, platform: bootstrap.Platform) -> Subscribers:
     order = ordering_world.place(client, platform, ordering_world.order_body(world, item))
     assert order["state"] == "completed", order
     product_id = order["productOrderItem"][0]["product"]["id"]
+    _use(client, platform, product_id)
     due = platform.clock.now() + timedelta(days=14)
     ada_bill = issue_bill(platform, world.account_id, "ADA-1", due=due, amount=ADA_BILL)
     bob_customer, bob_account = _customer(client, "Bob", "Stone")

@@ -5,6 +5,7 @@ opens and notes a ticket. Every POST needs its CSRF token; staff pages refuse a 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -65,6 +66,13 @@ def test_the_overview_shows_the_subscribers_products_balance_and_usage(
     assert "Working" in page.text  # the product's status, in plain words
     assert "€49.99" in page.text  # balance and what is due
     assert 'id="usage-by-day"' in page.text
+    chart = re.search(r'id="usage-by-day" data-chart=\'([^\']+)\'', page.text)
+    assert chart
+    data = json.loads(chart.group(1))
+    megabytes = dict(zip(data["labels"], data["datasets"][0]["data"], strict=True))
+    assert (megabytes["16 Jan"], megabytes["17 Jan"], megabytes["18 Jan"]) == (150, 0, 250)
+    assert data["labels"][0] == "01 Jan"
+    assert data["labels"][-1] == "19 Jan"  # the month so far
     assert "Bob" not in page.text
     bills = client.get("/my/bills")
     assert "ADA-1" in bills.text
