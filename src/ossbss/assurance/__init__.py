@@ -8,7 +8,19 @@ The room's only door: other rooms and the composition roots use what is listed h
 
 from ossbss.assurance import models as _models  # noqa: F401  (registers the tables)
 from ossbss.assurance import scope as _scope  # noqa: F401  (correlation's table)
+from ossbss.assurance.alarm_queries import get_alarm
+from ossbss.assurance.alarm_requests import patch_alarm
 from ossbss.assurance.api import router
+from ossbss.assurance.board import (
+    AlarmDetail,
+    Board,
+    BoardAlarm,
+    alarm_board,
+    alarm_detail,
+    alarms_on,
+    worst_severities,
+)
+from ossbss.assurance.figures import alarm_counts
 from ossbss.assurance.flapping import FlapRule
 from ossbss.assurance.handlers import subscribe
 from ossbss.assurance.maintenance import covering
@@ -34,12 +46,17 @@ from ossbss.assurance.store import IngestOutcome, ingest
 from ossbss.assurance.syslog import SyslogCollector, SyslogThread
 from ossbss.assurance.syslog import collector_from_settings as syslog_collector
 from ossbss.assurance.tickets import (
+    TICKET_STATUSES,
     TROUBLE_TICKET,
     DueTicket,
     SlaSweep,
     add_ticket_commands,
     configure_tickets,
+    get_ticket,
+    patch_ticket,
     sweep_sla,
+    ticket_moves,
+    ticket_queue,
     tickets_near_breach,
 )
 from ossbss.assurance.tickets import (
@@ -56,10 +73,14 @@ __all__ = [
     "RESOURCES",
     "SEVERITIES",
     "SOURCES",
+    "TICKET_STATUSES",
     "TROUBLE_TICKET",
+    "AlarmDetail",
     "AlarmPipeline",
     "AlarmSignal",
     "AlarmSink",
+    "Board",
+    "BoardAlarm",
     "DueTicket",
     "FlapRule",
     "IngestOutcome",
@@ -72,20 +93,31 @@ __all__ = [
     "TrapMapping",
     "V3User",
     "add_ticket_commands",
+    "alarm_board",
+    "alarm_counts",
+    "alarm_detail",
     "alarm_pipeline",
+    "alarms_on",
     "configure",
     "configure_tickets",
     "covering",
+    "get_alarm",
+    "get_ticket",
     "ingest",
     "load_sla_policy",
     "load_snmp_v3_users",
+    "patch_alarm",
+    "patch_ticket",
     "router",
     "snmp_trap_listener",
     "subscribe",
     "sweep_sla",
     "syslog_collector",
+    "ticket_moves",
+    "ticket_queue",
     "tickets_near_breach",
     "traps_cli",
+    "worst_severities",
 ]
 
 # Self-care: a customer opens, follows and notes their own tickets.

@@ -116,6 +116,7 @@ from ossbss.billing.figures import (  # noqa: E402
     IssuedBill,
     RevenueLine,
     bill_lines,
+    billed_revenue,
     issued_bills,
     revenue_lines,
 )
@@ -125,6 +126,7 @@ __all__ += [
     "IssuedBill",
     "RevenueLine",
     "bill_lines",
+    "billed_revenue",
     "issued_bills",
     "revenue_lines",
 ]
@@ -134,6 +136,11 @@ from ossbss.billing.handlers import subscribe  # noqa: E402
 from ossbss.billing.sla_credits import SlaCredit  # noqa: E402, F401  (registers the table)
 
 __all__ += ["subscribe"]
+
+# A customer's latest bills (the console's customer page).
+from ossbss.billing.by_account import latest_bills  # noqa: E402
+
+__all__ += ["latest_bills"]
 
 # A subscriber's own bills (self-care): scoped to their accounts in the query.
 from ossbss.billing.account_bills import bill_of_accounts, bills_of_accounts  # noqa: E402

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ossbss.billing.models import Bill, BillLine, BillRun
@@ -163,3 +163,20 @@ def revenue_lines(session: Session, *, issued_in: Period) -> list[RevenueLine]:
     if issued_in.end is not None:
         query = query.where(Bill.bill_date < issued_in.end)
     return [RevenueLine(*row) for row in session.execute(query.order_by(Bill.pk, BillLine.line_no))]
+
+
+def billed_revenue(session: Session, *, issued_in: Period) -> dict[str, int]:
+    """Billed revenue, tax excluded, of the bills issued (bill date) in ``issued_in`` by
+    currency, credit notes deducted whatever sign they were written with: one SUM."""
+    amount = case(
+        (Bill.kind == CREDIT_NOTE, -func.abs(Bill.amount_excl_tax_minor)),
+        else_=Bill.amount_excl_tax_minor,
+    )
+    query = (
+        select(Bill.currency, func.sum(amount))
+        .where(Bill.issued_at.is_not(None), Bill.bill_date >= issued_in.start)
+        .group_by(Bill.currency)
+    )
+    if issued_in.end is not None:
+        query = query.where(Bill.bill_date < issued_in.end)
+    return {currency: int(total or 0) for currency, total in session.execute(query)}

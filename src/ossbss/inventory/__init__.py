@@ -102,3 +102,8 @@ __all__ = [
 from ossbss.inventory.links import LinkEnds, links
 
 __all__ += ["LinkEnds", "links"]
+
+# Names of many resources at once (the console's NOC board).
+from ossbss.inventory.labels import ResourceLabel, resource_labels  # noqa: E402
+
+__all__ += ["ResourceLabel", "resource_labels"]

@@ -341,3 +341,31 @@ def _rolled_points(
             finer = _raw_points(session, resource_id, metric, rest_start, period.end)
         points.extend(bucket(finer, step))
     return points
+
+
+def latest_values(
+    session: Session, *, resource_ids: Sequence[str], metric: str, since: datetime
+) -> dict[str, float]:
+    """Resource id -> the last raw value of ``metric`` sampled at or after ``since`` (a port's
+    current oper status); resources without a recent sample are left out. One query."""
+    if not resource_ids:
+        return {}
+    newest = (
+        select(KpiSample.resource_id, func.max(KpiSample.at).label("at"))
+        .where(
+            KpiSample.resource_id.in_(list(resource_ids)),
+            KpiSample.metric == metric,
+            KpiSample.at >= since,
+        )
+        .group_by(KpiSample.resource_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(KpiSample.resource_id, KpiSample.value)
+        .join(
+            newest,
+            (KpiSample.resource_id == newest.c.resource_id) & (KpiSample.at == newest.c.at),
+        )
+        .where(KpiSample.metric == metric)
+    )
+    return {str(resource_id): float(value) for resource_id, value in rows}

@@ -37,3 +37,12 @@ __all__ += ["LiveProduct", "RecurringPrice", "products_live_in"]
 from ossbss.product_inventory.figures import recurring_prices  # noqa: E402
 
 __all__ += ["recurring_prices"]
+
+# Cheap current figures for the console's dashboard.
+from ossbss.product_inventory.figures import (  # noqa: E402
+    PriceGroup,
+    active_subscribers,
+    earning_price_groups,
+)
+
+__all__ += ["PriceGroup", "active_subscribers", "earning_price_groups"]

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ossbss.kernel.time import Period, parse_datetime
@@ -114,3 +114,46 @@ def _instant(value: Any) -> datetime | None:
         return parse_datetime(value)
     except ValueError:
         return None
+
+
+# Statuses of a product that earns its recurring prices now (suspended ones do not).
+EARNING = ("active", "pendingTerminate")
+
+
+@dataclass(frozen=True, slots=True)
+class PriceGroup:
+    """Products sharing an offering, a name and the same recurring prices, counted."""
+
+    offering_id: str | None
+    name: str | None
+    products: int
+    recurring: tuple[RecurringPrice, ...]
+
+
+def earning_price_groups(session: Session) -> list[PriceGroup]:
+    """The products earning now (active, pending termination), grouped by offering, name and
+    price list: one GROUP BY whatever the number of products (most share their offering's
+    prices), for a monthly figure that must stay cheap at any size."""
+    prices = Product.body["productPrice"]
+    query = (
+        select(Product.offering_id, Product.name, prices, func.count())
+        .where(Product.status.in_(EARNING))
+        .group_by(Product.offering_id, Product.name, prices)
+    )
+    return [
+        PriceGroup(
+            offering_id=offering_id,
+            name=name,
+            products=count,
+            recurring=recurring_prices({"productPrice": listed or []}),
+        )
+        for offering_id, name, listed, count in session.execute(query)
+    ]
+
+
+def active_subscribers(session: Session) -> int:
+    """Billing accounts with at least one active product."""
+    query = select(func.count(func.distinct(Product.billing_account_id))).where(
+        Product.status == "active"
+    )
+    return int(session.scalar(query) or 0)

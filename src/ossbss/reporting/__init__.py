@@ -21,6 +21,7 @@ from ossbss.reporting.figures import (
     aging,
     arpu,
     collection_rate,
+    current_mrr,
     mrr,
     revenue_by_product,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "as_text",
     "assurance_rows",
     "collection_rate",
+    "current_mrr",
     "mrr",
     "revenue_assurance",
     "revenue_by_product",

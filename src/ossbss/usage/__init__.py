@@ -76,7 +76,7 @@ __all__ += [
     "usage_figures",
 ]
 
-# A subscriber's usage day by day (self-care chart).
+# A customer's usage by day (the console's customer page).
 from ossbss.usage.daily import DailyUsage, daily_usage  # noqa: E402
 
 __all__ += ["DailyUsage", "daily_usage"]

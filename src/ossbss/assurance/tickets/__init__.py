@@ -9,8 +9,15 @@ from ossbss.assurance.tickets.automation import (
     subscribe_tickets,
 )
 from ossbss.assurance.tickets.cli import add_commands as add_ticket_commands
+from ossbss.assurance.tickets.domain import STATUSES as TICKET_STATUSES
 from ossbss.assurance.tickets.domain import SlaPolicy
-from ossbss.assurance.tickets.listing import DueTicket, list_tickets, tickets_near_breach
+from ossbss.assurance.tickets.domain import allowed_moves as ticket_moves
+from ossbss.assurance.tickets.listing import (
+    DueTicket,
+    list_tickets,
+    ticket_queue,
+    tickets_near_breach,
+)
 from ossbss.assurance.tickets.policy import load_policy, parse_policy
 from ossbss.assurance.tickets.resource import TICKET_API, TROUBLE_TICKET
 from ossbss.assurance.tickets.service import (
@@ -25,6 +32,7 @@ from ossbss.assurance.tickets.wiring import configure as configure_tickets
 
 __all__ = [
     "TICKET_API",
+    "TICKET_STATUSES",
     "TROUBLE_TICKET",
     "DueTicket",
     "SlaPolicy",
@@ -44,6 +52,8 @@ __all__ = [
     "root_alarm_cleared",
     "subscribe_tickets",
     "sweep_sla",
+    "ticket_moves",
+    "ticket_queue",
     "tickets_near_breach",
 ]
 

@@ -159,3 +159,42 @@ def tickets_near_breach(
 def _running() -> ColumnElement[bool]:
     t = TroubleTicket
     return or_(t.responded_at.is_(None), t.ended_at.is_(None))
+
+
+# The most tickets one page of the console's queue shows.
+QUEUE_LIMIT = 100
+
+
+def ticket_queue(
+    session: Session,
+    *,
+    now: datetime,
+    statuses: Iterable[str] = tuple(sorted(domain.OPEN)),
+    priority: str | None = None,
+    breached: bool | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[Document]]:
+    """The work queue: tickets in ``statuses`` (the open ones by default), most urgent first
+    (priority P1 first, then the earliest resolve-by), each with its ``sla`` as of ``now``."""
+    wanted = list(statuses)
+    unknown = [status for status in wanted if status not in domain.STATUSES]
+    if unknown:
+        raise InvalidInput("Unknown status", field="status", detail=", ".join(unknown))
+    t = TroubleTicket
+    conditions: list[ColumnElement[bool]] = [t.status.in_(wanted)]
+    if priority:
+        conditions.append(t.priority == priority)
+    if breached is not None:
+        condition = breached_condition(now)
+        conditions.append(condition if breached else not_(condition))
+    total = session.scalar(select(func.count()).select_from(t).where(*conditions)) or 0
+    rows = session.scalars(
+        select(t)
+        .where(*conditions)
+        .order_by(t.priority.is_(None), t.priority, t.resolve_by.is_(None), t.resolve_by, t.pk)
+        .offset(max(offset, 0))
+        .limit(max(1, min(limit, QUEUE_LIMIT)))
+    )
+    near = current_policy().near_breach
+    return int(total), [render(row, now=now, near=near) for row in rows]

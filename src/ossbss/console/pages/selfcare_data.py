@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -109,7 +109,6 @@ class Overview:
     open_bills: int
     usage_days: list[str]
     usage_mb: list[float]
-    usage_minutes: list[float]
     month: str
 
 
@@ -134,8 +133,11 @@ def overview(session: Session, who: Subscriber, *, now: datetime) -> Overview:
             if bill.payment_due_date is not None:
                 dates.append(bill.payment_due_date)
     month = month_of(now)
-    days, megabytes, minutes = usage_chart(
-        usage.daily_usage(session, account_ids=who.account_ids, period=month), month, now
+    until = month.end or now
+    days, megabytes = usage_chart(
+        usage.daily_usage(session, account_ids=who.account_ids, since=month.start, until=until),
+        month,
+        now,
     )
     return Overview(
         who,
@@ -146,30 +148,20 @@ def overview(session: Session, who: Subscriber, *, now: datetime) -> Overview:
         count,
         days,
         megabytes,
-        minutes,
         month.start.strftime("%B %Y"),
     )
 
 
 def usage_chart(
     rows: Sequence[usage.DailyUsage], month: Period, now: datetime
-) -> tuple[list[str], list[float], list[float]]:
-    """Every day of the month so far, with its data (MB) and voice (minutes) usage."""
-    data: dict[date, float] = {}
-    voice: dict[date, float] = {}
-    for row in rows:
-        data[row.day] = data.get(row.day, 0) + row.bytes_total / 1_000_000
-        if row.kind == "voice":
-            voice[row.day] = voice.get(row.day, 0) + row.seconds / 60
+) -> tuple[list[str], list[float]]:
+    """Every day of the month so far, with the data (MB) used that day."""
+    data = {row.day: row.bytes_total / 1_000_000 for row in rows}
     last = min(now.astimezone(UTC).date(), (month.end or now).date() - timedelta(days=1))
     days = [
         month.start.date() + timedelta(days=n) for n in range((last - month.start.date()).days + 1)
     ]
-    return (
-        [day.strftime("%d %b") for day in days],
-        [round(data.get(day, 0), 1) for day in days],
-        [round(voice.get(day, 0), 1) for day in days],
-    )
+    return [day.strftime("%d %b") for day in days], [round(data.get(day, 0), 1) for day in days]
 
 
 # --- bills ---------------------------------------------------------------------------------

@@ -1,0 +1,22 @@
+"""Read-only order figures: how many product orders are in each state (one GROUP BY)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ossbss.ordering.domain import ORDER_LIFECYCLE
+from ossbss.ordering.models import ProductOrder
+
+# States an order never leaves (nothing follows them in the lifecycle).
+FINAL_STATES = frozenset(state for state, moves in ORDER_LIFECYCLE.items() if not moves)
+
+
+def orders_in_flight(session: Session) -> dict[str, int]:
+    """Product orders not in a final state, counted by state."""
+    query = (
+        select(ProductOrder.state, func.count())
+        .where(ProductOrder.state.not_in(FINAL_STATES))
+        .group_by(ProductOrder.state)
+    )
+    return {str(state): int(count) for state, count in session.execute(query)}
