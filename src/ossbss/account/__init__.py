@@ -70,3 +70,8 @@ __all__ = [
     "post_transactions",
     "router",
 ]
+
+# A stored billingCycleSpecification as the BillCycle read model (billing's desk lists cycles).
+from ossbss.account.domain import bill_cycle
+
+__all__ += ["bill_cycle"]

@@ -142,6 +142,33 @@ from ossbss.billing.by_account import latest_bills  # noqa: E402
 
 __all__ += ["latest_bills"]
 
+# The billing desk (console): cycles with their default period, a run started as POST billRun
+# does, bills as narrow rows filtered and paged in SQL.
+from ossbss.billing.desk import (  # noqa: E402
+    BillPage,
+    BillRow,
+    CycleChoice,
+    begin_approval,
+    bill_cycles,
+    list_bill_rows,
+    start_cycle_run,
+)
+
+__all__ += [
+    "BillPage",
+    "BillRow",
+    "CycleChoice",
+    "begin_approval",
+    "bill_cycles",
+    "list_bill_rows",
+    "start_cycle_run",
+]
+
+# A bill's PDF for a download, rendered outside any transaction and kept once issued.
+from ossbss.billing.documents import render_on_demand  # noqa: E402
+
+__all__ += ["render_on_demand"]
+
 # A subscriber's own bills (self-care): scoped to their accounts in the query.
 from ossbss.billing.account_bills import bill_of_accounts, bills_of_accounts  # noqa: E402
 

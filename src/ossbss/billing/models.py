@@ -61,6 +61,8 @@ class Bill(Base):
         UniqueConstraint("bill_run_id", "billing_account_id"),
         Index("ix_billing_bill_account", "billing_account_id", "state", "payment_due_date"),
         Index("ix_billing_bill_state", "state", "payment_due_date"),
+        # The console's invoice list: the newest first, a page at a time.
+        Index("ix_billing_bill_date", "bill_date", "pk"),
     )
 
     pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)

@@ -55,3 +55,13 @@ __all__ = [
     "router",
     "to_csv",
 ]
+
+# Churn by month (products terminated vs active at the month's start).
+from ossbss.reporting.churn import ChurnRow, churn, churn_rows  # noqa: E402
+
+__all__ += ["ChurnRow", "churn", "churn_rows"]
+
+# MRR month by month from one read of the products (the console's reports page).
+from ossbss.reporting.series import MrrMonthRow, mrr_by_month  # noqa: E402
+
+__all__ += ["MrrMonthRow", "mrr_by_month"]

@@ -97,7 +97,9 @@ def mrr(session: Session, *, at: datetime) -> list[MrrRow]:
             key = (product.offering_id or "", currency)
             sums[key] += amount
             products[key].add(product.id)
-            names.setdefault(key, product.name or "")
+            # The same name whatever order the rows come in (products of one offering may
+            # carry different names, e.g. a bundle's parts).
+            names[key] = min(names.get(key, product.name or ""), product.name or "")
     return [
         MrrRow(key[0], names[key], key[1], len(products[key]), sums[key]) for key in sorted(sums)
     ]
@@ -260,5 +262,5 @@ def current_mrr(session: Session) -> list[MrrRow]:
             key = (group.offering_id or "", currency)
             sums[key] += amount * group.products
             products[key] += group.products
-            names.setdefault(key, group.name or "")
+            names[key] = min(names.get(key, group.name or ""), group.name or "")
     return [MrrRow(key[0], names[key], key[1], products[key], sums[key]) for key in sorted(sums)]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ossbss.kernel.errors import InvalidInput
 from ossbss.kernel.time import Period, parse_datetime
-from ossbss.reporting import domain, figures
+from ossbss.reporting import churn, domain, figures
 from ossbss.reporting.assurance import Gap, revenue_assurance
 from ossbss.reporting.export import assurance_rows
 
@@ -94,3 +94,11 @@ REPORTS: dict[str, Report] = {
         Report("assurance", "Revenue assurance", Gap, _assurance),
     )
 }
+
+# Churn (the console's reports page): products terminated per month vs active at its start.
+REPORTS["churn"] = Report(
+    "churn",
+    "Churn: products terminated per month vs active at its start",
+    churn.ChurnRow,
+    lambda s, q, now: churn.churn(s, months=q.months(now)),
+)

@@ -33,7 +33,7 @@ from ossbss.tmf.service import (
     trusted,
 )
 from ossbss.tmf.specs import Spec
-from ossbss.tmf.store import exists
+from ossbss.tmf.store import exists, reindex
 
 __all__ = [
     "PAGES",
@@ -71,6 +71,7 @@ __all__ = [
     "paging",
     "parse_list_query",
     "patch_resource",
+    "reindex",
     "subscribe_handlers",
     "tmf_router",
     "trusted",

@@ -173,6 +173,40 @@ def delete_document(session: Session, resource: Resource, resource_id: str) -> N
         )
 
 
+def reindex(session: Session, resource: Resource, *, batch_size: int = 2000) -> int:
+    """Rewrite every stored document's derived columns and reference-index rows from its
+    body, in batches; returns how many documents. A migration that adds an indexed path or a
+    derived column runs this for the rows written before it."""
+    table = _table(resource)
+    last, count = 0, 0
+    while True:
+        rows = session.execute(
+            select(table.c.pk, table.c.body)
+            .where(table.c.pk > last)
+            .order_by(table.c.pk)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return count
+        pks = [pk for pk, _ in rows]
+        session.execute(
+            delete(RefIndex).where(
+                RefIndex.resource == resource.name, RefIndex.resource_pk.in_(pks)
+            )
+        )
+        refs = [ref for pk, body in rows for ref in _ref_rows(resource, pk, body)]
+        if refs:
+            session.execute(insert(RefIndex), refs)
+        for pk, body in rows:
+            # ``body`` in the SET list lets column defaults computed from it run again.
+            session.execute(
+                update(table)
+                .where(table.c.pk == pk)
+                .values(body=body, **indexed_values(resource, body))
+            )
+        last, count = pks[-1], count + len(rows)
+
+
 def indexed_values(resource: Resource, document: Document) -> dict[str, Any]:
     """The column values a document implies, typed as the columns expect."""
     table = _table(resource)

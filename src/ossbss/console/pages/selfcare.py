@@ -85,12 +85,10 @@ def register(router: APIRouter, web: Web) -> None:
             lambda s, viewer: data.bill(s, data.subscriber(s, viewer), bill_id=bill_id).bill,
         )
 
-        def render() -> bytes:
-            # Only the subscriber's own issued bill gets here; its document is kept once made.
-            with web.database.unit_of_work() as session:
-                return billing.render_bill_pdf(session, bill_id=found.id, now=web.clock.now())
-
-        pdf = await run_in_threadpool(render)
+        # Only the subscriber's own issued bill gets here; its document is kept once made.
+        pdf = await run_in_threadpool(
+            lambda: billing.render_on_demand(web.database, clock=web.clock, bill_id=found.id)
+        )
         name = found.bill_no or found.id
         headers = {"Content-Disposition": f'inline; filename="bill-{name}.pdf"'}
         return web.finish(request, Response(pdf, media_type=PDF, headers=headers))
