@@ -52,16 +52,18 @@ from ossbss.assurance.tickets import (
     SlaSweep,
     add_ticket_commands,
     configure_tickets,
+    create_ticket,
     get_ticket,
     patch_ticket,
     sweep_sla,
     ticket_moves,
+    ticket_of_customer,
     ticket_queue,
     tickets_near_breach,
+    tickets_of_customer,
 )
-from ossbss.assurance.tickets import (
-    load_policy as load_sla_policy,
-)
+from ossbss.assurance.tickets import add_note as add_ticket_note
+from ossbss.assurance.tickets import load_policy as load_sla_policy
 from ossbss.assurance.tickets import models as _ticket_models  # noqa: F401  (registers the table)
 from ossbss.assurance.wiring import alarm_pipeline, configure
 
@@ -93,6 +95,7 @@ __all__ = [
     "TrapMapping",
     "V3User",
     "add_ticket_commands",
+    "add_ticket_note",
     "alarm_board",
     "alarm_counts",
     "alarm_detail",
@@ -101,6 +104,7 @@ __all__ = [
     "configure",
     "configure_tickets",
     "covering",
+    "create_ticket",
     "get_alarm",
     "get_ticket",
     "ingest",
@@ -114,13 +118,10 @@ __all__ = [
     "sweep_sla",
     "syslog_collector",
     "ticket_moves",
+    "ticket_of_customer",
     "ticket_queue",
     "tickets_near_breach",
+    "tickets_of_customer",
     "traps_cli",
     "worst_severities",
 ]
-
-# Opening a ticket as the TMF621 API does (the console's "open a ticket" action).
-from ossbss.assurance.tickets import create_ticket  # noqa: E402
-
-__all__ += ["create_ticket"]

@@ -168,3 +168,8 @@ __all__ += [
 from ossbss.billing.documents import render_on_demand  # noqa: E402
 
 __all__ += ["render_on_demand"]
+
+# A subscriber's own bills (self-care): scoped to their accounts in the query.
+from ossbss.billing.account_bills import bill_of_accounts, bills_of_accounts  # noqa: E402
+
+__all__ += ["bill_of_accounts", "bills_of_accounts"]

@@ -56,3 +56,11 @@ __all__ = [
     "ticket_queue",
     "tickets_near_breach",
 ]
+
+# A customer's own tickets (self-care).
+from ossbss.assurance.tickets.of_customer import (
+    ticket_of_customer,
+    tickets_of_customer,
+)
+
+__all__ += ["ticket_of_customer", "tickets_of_customer"]
