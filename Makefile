@@ -32,7 +32,7 @@ lab: install lab-install
 run: install
 	$(BIN)/ossbss db upgrade
 	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(BIN)/ossbss demo load --if-empty
-	$(BIN)/ossbss demo logins
+	OSSBSS_PORT=$(PORT) $(BIN)/ossbss demo logins
 	OSSBSS_FAKE_DRIVERS=$(FAKE_DRIVERS) $(LIVE) $(BIN)/ossbss serve --port $(PORT)
 
 lint: install

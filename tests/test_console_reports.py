@@ -126,6 +126,12 @@ def test_the_reports_page_draws_every_figure_for_the_chosen_months(
     assert links["datasets"][0]["data"] == [70.0]
     assert 'href="/reports/churn.csv?from=2025-12&amp;to=2026-01"' in page.text
 
+    # A year's range still reads the links over its last 30 days (a year of 5-minute
+    # averages would be past the KPI store's point limit).
+    year = client.get("/reports", params={"from": "2025-02", "to": "2026-01"})
+    assert year.status_code == 200, year.text
+    assert charts(year.text)["chart-links"]["datasets"][0]["data"] == [70.0]
+
 
 def test_each_report_exports_a_csv_with_the_same_figures(
     client: TestClient, platform: bootstrap.Platform, figures: dict[str, str]

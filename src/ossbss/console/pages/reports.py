@@ -81,8 +81,14 @@ def _major(minor: int, currency: str) -> float:
     return round(float(minor) / float(10 ** int(minor_unit_exponent(currency))), 2)
 
 
+# A link's 95th percentile is a monthly figure (burstable billing): over the range's last 30
+# days, whatever the range, which also keeps each series within the store's point limit.
+LINK_WINDOW = timedelta(days=30)
+
+
 def link_rows(session: Session, *, months: Period, now: datetime) -> list[LinkRow]:
-    period = Period(months.start, min(months.end or now, now))
+    end = min(months.end or now, now)
+    period = Period(max(months.start, end - LINK_WINDOW), end)
     return [
         LinkRow(
             load.link_id,
