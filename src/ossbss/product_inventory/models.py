@@ -14,7 +14,11 @@ from ossbss.tmf import DocumentTable
 
 class Product(DocumentTable, Base):
     __tablename__ = "product_inventory_product"
-    __table_args__ = (Index("ix_product_inventory_product_status", "status", "pk"),)
+    __table_args__ = (
+        Index("ix_product_inventory_product_status", "status", "pk"),
+        # the dashboard's active subscribers: COUNT(DISTINCT account) from the index alone
+        Index("ix_product_inventory_product_status_account", "status", "billing_account_id"),
+    )
 
     status: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str | None] = mapped_column(String(200))
