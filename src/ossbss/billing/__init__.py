@@ -136,3 +136,8 @@ from ossbss.billing.handlers import subscribe  # noqa: E402
 from ossbss.billing.sla_credits import SlaCredit  # noqa: E402, F401  (registers the table)
 
 __all__ += ["subscribe"]
+
+# A customer's latest bills (the console's customer page).
+from ossbss.billing.by_account import latest_bills  # noqa: E402
+
+__all__ += ["latest_bills"]

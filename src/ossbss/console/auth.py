@@ -35,13 +35,11 @@ def register(router: APIRouter, web: Web) -> None:
         username: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
         next: Annotated[str, Form()] = "",
+        portal: Annotated[bool, Form()] = False,
     ) -> Response:
         await web.check_csrf(request)
         with web.database.unit_of_work(write=False) as session:
             principal = iam.sign_in(session, username=username.strip(), password=password)
-        portal = request.url.path.startswith("/my") or bool(
-            request.headers.get("referer", "").rstrip("/").endswith("/my/login")
-        )
         if principal is None:
             return web.render(
                 request,
@@ -62,9 +60,9 @@ def register(router: APIRouter, web: Web) -> None:
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         await web.check_csrf(request)
-        portal = request.headers.get("referer", "").split("//")[-1].partition("/")[2]
+        viewer = await _viewer(web, request)
         web.sign_out(request)
-        return web.redirect(request, "/my/login" if portal.startswith("my") else "/login")
+        return web.redirect(request, "/my/login" if viewer and viewer.is_customer else "/login")
 
 
 async def _viewer(web: Web, request: Request) -> iam.Principal | None:

@@ -4,6 +4,7 @@ from ossbss.ordering.api import router
 from ossbss.ordering.domain import ORDER_LIFECYCLE
 from ossbss.ordering.orchestration import subscribe
 from ossbss.ordering.resources import CANCEL_PRODUCT_ORDER, ORDERING_API, PRODUCT_ORDER, RESOURCES
+from ossbss.ordering.retry import retry_order
 
 __all__ = [
     "CANCEL_PRODUCT_ORDER",
@@ -11,6 +12,7 @@ __all__ = [
     "ORDER_LIFECYCLE",
     "PRODUCT_ORDER",
     "RESOURCES",
+    "retry_order",
     "router",
     "subscribe",
 ]

@@ -15,6 +15,7 @@ from ossbss.party.resources import (
     PARTY_API,
     RESOURCES,
 )
+from ossbss.party.search import CustomerHit, CustomerPage, search_customers
 from ossbss.party.service import customer_names, get_customer, party_exists
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "ORGANIZATION",
     "PARTY_API",
     "RESOURCES",
+    "CustomerHit",
+    "CustomerPage",
     "customer_names",
     "get_customer",
     "normalise_contact_media",
@@ -32,4 +35,5 @@ __all__ = [
     "normalise_phone",
     "party_exists",
     "router",
+    "search_customers",
 ]

@@ -17,6 +17,11 @@ CUSTOMER_API = Api(
     title="TMF629 Customer",
 )
 WRITERS = frozenset({"admin", "csr"})
+# Contact media found by value (customer search: party/search.py) through tmf_ref_index.
+CONTACT_REFS = (
+    "contactMedium.characteristic.emailAddress",
+    "contactMedium.characteristic.phoneNumber",
+)
 
 
 class _PartyRules:
@@ -94,7 +99,7 @@ INDIVIDUAL = Resource(
         "familyName": "family_name",
         "status": "status",
     },
-    refs=("relatedParty.id",),
+    refs=("relatedParty.id", *CONTACT_REFS),
     state_field="status",
     rules=_IndividualRules(domain.INDIVIDUAL_LIFECYCLE),
     write_roles=WRITERS,
@@ -104,7 +109,7 @@ ORGANIZATION = Resource(
     name="organization",
     model=models.Organization,
     columns={"id": "id", "tradingName": "trading_name", "name": "name", "status": "status"},
-    refs=("relatedParty.id",),
+    refs=("relatedParty.id", *CONTACT_REFS),
     state_field="status",
     rules=_OrganizationRules(domain.ORGANIZATION_LIFECYCLE),
     write_roles=WRITERS,
@@ -120,7 +125,7 @@ CUSTOMER = Resource(
         "engagedParty.id": "engaged_party_id",
         "validFor.startDateTime": "valid_from",
     },
-    refs=("relatedParty.id", "account.id"),
+    refs=("relatedParty.id", "account.id", "account.name", *CONTACT_REFS),
     state_field="status",
     rules=_CustomerRules(),
     write_roles=WRITERS,

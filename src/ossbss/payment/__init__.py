@@ -105,3 +105,8 @@ __all__ = [
     "subscribe_dunning",
     "suspense_items",
 ]
+
+# A customer's latest payments (the console's customer page).
+from ossbss.payment.by_account import PaymentRow, latest_payments  # noqa: E402
+
+__all__ += ["PaymentRow", "latest_payments"]

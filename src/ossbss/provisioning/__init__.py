@@ -7,6 +7,7 @@ from ossbss.provisioning.activator import Activator
 from ossbss.provisioning.api import router
 from ossbss.provisioning.drivers import ActivationRequest, ActivationResult, Driver
 from ossbss.provisioning.fair_usage import set_throttle, subscribe
+from ossbss.provisioning.progress import ActivationStep, ServiceOrderProgress, activation_of
 from ossbss.provisioning.registry import build_drivers
 from ossbss.provisioning.resources import RESOURCES, SERVICE_ORDER, SERVICE_ORDERING_API
 from ossbss.provisioning.service import ServiceRequest, cancel_unstarted, submit_service_order
@@ -17,9 +18,12 @@ __all__ = [
     "SERVICE_ORDERING_API",
     "ActivationRequest",
     "ActivationResult",
+    "ActivationStep",
     "Activator",
     "Driver",
+    "ServiceOrderProgress",
     "ServiceRequest",
+    "activation_of",
     "build_drivers",
     "cancel_unstarted",
     "router",

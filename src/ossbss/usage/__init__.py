@@ -75,3 +75,8 @@ __all__ += [
     "unbilled_rated",
     "usage_figures",
 ]
+
+# A customer's usage by day (the console's customer page).
+from ossbss.usage.daily import DailyUsage, daily_usage  # noqa: E402
+
+__all__ += ["DailyUsage", "daily_usage"]

@@ -15,8 +15,9 @@ from ossbss.console.pages import (
 
 PAGES = (
     dashboard,
-    customers,
+    # Before customers: its /customers/new must win over the 360's /customers/{id}.
     customer_actions,
+    customers,
     catalog,
     orders,
     noc,
