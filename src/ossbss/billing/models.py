@@ -61,6 +61,15 @@ class Bill(Base):
         UniqueConstraint("bill_run_id", "billing_account_id"),
         Index("ix_billing_bill_account", "billing_account_id", "state", "payment_due_date"),
         Index("ix_billing_bill_state", "state", "payment_due_date"),
+        # billed revenue by month (the console's dashboard): an index-only range of the months
+        Index(
+            "ix_billing_bill_revenue",
+            "bill_date",
+            "currency",
+            "kind",
+            "amount_excl_tax_minor",
+            "issued_at",
+        ),
     )
 
     pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)
