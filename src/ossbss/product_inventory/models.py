@@ -35,6 +35,15 @@ class ChargePeriod(Base):
     __table_args__ = (
         Index("ix_product_inventory_charge_period_account", "billing_account_id", "valid_from"),
         Index("ix_product_inventory_charge_period_product", "product_id", "valid_to"),
+        # the dashboard's MRR: open rows grouped by offering, name and prices, index-only
+        Index(
+            "ix_product_inventory_charge_period_earning",
+            "valid_to",
+            "status",
+            "offering_id",
+            "name",
+            "prices",
+        ),
     )
 
     pk: Mapped[int] = mapped_column(
