@@ -221,12 +221,15 @@ def test_current_mrr_agrees_with_the_mrr_report(
 
 def test_billed_revenue_deducts_credit_notes_and_ignores_drafts(platform: Platform) -> None:
     add_bills(platform)
+    january = Period(DECEMBER.end, datetime(2026, 2, 1, tzinfo=UTC))
+    february = Period(january.end, datetime(2026, 3, 1, tzinfo=UTC))
     with platform.database.unit_of_work(write=False) as session:
-        assert billing.billed_revenue(session, issued_in=DECEMBER) == {"EUR": 8_000}
-        january = Period(DECEMBER.end, datetime(2026, 2, 1, tzinfo=UTC))
-        assert billing.billed_revenue(session, issued_in=january) == {"EUR": 5_000}
-        later = Period(datetime(2026, 2, 1, tzinfo=UTC), None)
-        assert billing.billed_revenue(session, issued_in=later) == {}
+        assert billing.billed_revenue(session, months=[DECEMBER, january, february]) == [
+            {"EUR": 8_000},
+            {"EUR": 5_000},
+            {},
+        ]
+        assert billing.billed_revenue(session, months=[january]) == [{"EUR": 5_000}]
 
 
 def test_alarm_counts_cover_every_severity_and_skip_cleared(

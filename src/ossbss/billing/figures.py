@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ossbss.billing.models import Bill, BillLine, BillRun
@@ -165,18 +165,34 @@ def revenue_lines(session: Session, *, issued_in: Period) -> list[RevenueLine]:
     return [RevenueLine(*row) for row in session.execute(query.order_by(Bill.pk, BillLine.line_no))]
 
 
-def billed_revenue(session: Session, *, issued_in: Period) -> dict[str, int]:
-    """Billed revenue, tax excluded, of the bills issued (bill date) in ``issued_in`` by
-    currency, credit notes deducted whatever sign they were written with: one SUM."""
+def billed_revenue(session: Session, *, months: Sequence[Period]) -> list[dict[str, int]]:
+    """Billed revenue, tax excluded, of the bills issued (bill date) in each of ``months``
+    (bounded periods), by currency, credit notes deducted whatever sign they were written
+    with: one scan of the bills for all the periods (a SUM per period)."""
+    if not months:
+        return []
+    if any(period.end is None for period in months):
+        raise ValueError("billed_revenue needs bounded periods")
     amount = case(
         (Bill.kind == CREDIT_NOTE, -func.abs(Bill.amount_excl_tax_minor)),
         else_=Bill.amount_excl_tax_minor,
     )
+    sums = [
+        func.sum(case((and_(Bill.bill_date >= p.start, Bill.bill_date < p.end), amount)))
+        for p in months
+    ]
     query = (
-        select(Bill.currency, func.sum(amount))
-        .where(Bill.issued_at.is_not(None), Bill.bill_date >= issued_in.start)
+        select(Bill.currency, *sums)
+        .where(
+            Bill.issued_at.is_not(None),
+            Bill.bill_date >= min(p.start for p in months),
+            Bill.bill_date < max(p.end for p in months if p.end is not None),
+        )
         .group_by(Bill.currency)
     )
-    if issued_in.end is not None:
-        query = query.where(Bill.bill_date < issued_in.end)
-    return {currency: int(total or 0) for currency, total in session.execute(query)}
+    found: list[dict[str, int]] = [{} for _ in months]
+    for currency, *totals in session.execute(query):
+        for index, total in enumerate(totals):
+            if total is not None:
+                found[index][str(currency)] = int(total)
+    return found

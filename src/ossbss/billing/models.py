@@ -63,6 +63,15 @@ class Bill(Base):
         Index("ix_billing_bill_state", "state", "payment_due_date"),
         # The console's invoice list: the newest first, a page at a time.
         Index("ix_billing_bill_date", "bill_date", "pk"),
+        # billed revenue by month (the console's dashboard): an index-only range of the months
+        Index(
+            "ix_billing_bill_revenue",
+            "bill_date",
+            "currency",
+            "kind",
+            "amount_excl_tax_minor",
+            "issued_at",
+        ),
     )
 
     pk: Mapped[int] = mapped_column(_PK, primary_key=True, autoincrement=True)

@@ -76,10 +76,10 @@ def next_month_start(start: datetime) -> datetime:
 def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
     this_start = month_start(now.astimezone(UTC))
     last_start = previous_month_start(this_start)
-    this_month = billing.billed_revenue(
-        session, issued_in=Period(this_start, next_month_start(this_start))
+    last_month, this_month = billing.billed_revenue(
+        session,
+        months=[Period(last_start, this_start), Period(this_start, next_month_start(this_start))],
     )
-    last_month = billing.billed_revenue(session, issued_in=Period(last_start, this_start))
     mrr: dict[str, int] = {}
     mrr_products = 0
     for row in reporting.current_mrr(session):
