@@ -246,3 +246,14 @@ def _usage_check(client: TestClient, report: demo.LoadReport) -> None:
 def test_is_empty_sees_a_catalog_without_customers(platform: bootstrap.Platform) -> None:
     demo.load(platform, customers=0, console=Console(quiet=True))
     assert not demo.is_empty(platform)
+
+
+def test_no_generated_card_token_looks_like_a_card_number() -> None:
+    """Tokens were hex: now and then one was all digits and passed the Luhn check, and the
+    account room refused that customer as carrying a PAN (the 100k bench hit it at ~7,750)."""
+    from ossbss.account.payment_methods import refuse_card_numbers
+
+    for person in demo.customer_payloads(10_000):
+        method = person.billing_account.get("paymentMethod")
+        if isinstance(method, dict):
+            refuse_card_numbers(method)

@@ -232,6 +232,9 @@ def _billing_account(
     return account
 
 
+_NO_DIGITS = str.maketrans("0123456789", "ghijklmnop")
+
+
 def _payment_method(
     rng: random.Random, index: int, kind: PartyKind, holder: str, country: Country, since: date
 ) -> Payload:
@@ -241,7 +244,8 @@ def _payment_method(
     if kind == "individual" and draw < 0.12:
         return {
             "@type": "BankCard",
-            "token": f"tok_demo_{rng.getrandbits(64):016x}",
+            # Letters only: a run of digits could pass the Luhn check and be refused as a PAN.
+            "token": f"tok_demo_{rng.getrandbits(64):016x}".translate(_NO_DIGITS),
             "brand": rng.choice(["Visa", "Mastercard"]),
             "lastFourDigits": "".join(rng.choices(string.digits, k=4)),
             "expirationDate": f"{rng.randint(2026, 2030)}-{rng.randint(1, 12):02d}-01T00:00:00Z",
