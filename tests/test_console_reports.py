@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from console_helpers import customer_login, sign_in, staff_user
 from ordering_world import build
@@ -209,3 +210,22 @@ def test_mrr_by_month_is_the_mrr_at_each_month_end(
             expected.append((month, sum(r.products for r in rows), sum(r.mrr_minor for r in rows)))
     assert [(r.month, r.products, r.mrr_minor) for r in series] == expected
     assert expected == [("2025-11", 2, 4000), ("2025-12", 2, 4000), ("2026-01", 1, 1000)]
+
+
+def test_the_page_keeps_its_figures_until_asked_to_recompute(
+    client: TestClient, platform: bootstrap.Platform, figures: dict[str, str]
+) -> None:
+    """Months of bills and products take seconds to fold at scale: the figures are kept (the
+    page says since when), the CSV exports the rows the page drew, and Recompute reads anew."""
+    sign_in(client, staff_user(platform, "readonly"))
+    window = {"from": "2025-12", "to": "2026-01"}
+    first = charts(client.get("/reports", params=window).text)["chart-links"]
+    with platform.database.unit_of_work() as session:
+        session.execute(text("DELETE FROM performance_sample"))
+        session.execute(text("DELETE FROM performance_rollup"))
+    kept = client.get("/reports", params=window)
+    assert "Figures as of 2026-01-15 09:30 UTC" in kept.text
+    assert charts(kept.text)["chart-links"] == first
+    assert "r1-r2" in client.get("/reports/links.csv", params=window).text
+    fresh = client.get("/reports", params={**window, "fresh": "1"})
+    assert charts(fresh.text)["chart-links"]["labels"] == []

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ossbss import performance, reporting
 from ossbss.console import roles
+from ossbss.console.pages.report_cache import ReportCache
 from ossbss.console.web import Web
 from ossbss.iam import Principal
 from ossbss.kernel.errors import InvalidInput, NotFound
@@ -171,19 +172,30 @@ def build_charts(rows: dict[str, Sequence[Any]], months: list[str]) -> dict[str,
 
 
 def register(router: APIRouter, web: Web) -> None:
+    cache = ReportCache()
+
     @router.get("/reports")
     async def reports(request: Request) -> Response:
         params = request.query_params
         now = web.clock.now()
         first, last, months = month_range(params.get("from", ""), params.get("to", ""), now=now)
+        fresh = params.get("fresh") == "1"
 
-        def load(session: Session, viewer: Principal) -> dict[str, Sequence[Any]]:
-            return {name: export.rows(session, months, now) for name, export in EXPORTS.items()}
+        def load(session: Session, viewer: Principal) -> tuple[datetime, dict[str, Any]]:
+            return cache.get(
+                (first, last, "all"),
+                now=now,
+                fresh=fresh,
+                compute=lambda: {
+                    name: export.rows(session, months, now) for name, export in EXPORTS.items()
+                },
+            )
 
-        rows = await web.read(request, roles.STAFF, load)
+        computed_at, rows = await web.read(request, roles.STAFF, load)
         return web.render(
             request,
             "reports/index.html",
+            computed_at=computed_at,
             rows=rows,
             charts=build_charts(rows, _months_of(months)),
             first=first,
@@ -198,10 +210,15 @@ def register(router: APIRouter, web: Web) -> None:
             raise NotFound("No such report", field="name", detail=name)
         params = request.query_params
         now = web.clock.now()
-        _, _, months = month_range(params.get("from", ""), params.get("to", ""), now=now)
-        rows = await web.read(
-            request, roles.STAFF, lambda s, viewer: list(export.rows(s, months, now))
-        )
+        first, last, months = month_range(params.get("from", ""), params.get("to", ""), now=now)
+
+        def load(session: Session, viewer: Principal) -> Sequence[Any]:
+            shown = cache.peek((first, last, "all"), now=now)
+            if shown is not None:  # the rows the page just drew, when it did
+                return list(shown[name])
+            return list(export.rows(session, months, now))
+
+        rows = await web.read(request, roles.STAFF, load)
         return Response(
             reporting.to_csv(rows, export.row_type),
             media_type="text/csv; charset=utf-8",
