@@ -518,7 +518,8 @@ def pages(platform: Any) -> tuple[list[Page], str]:
 def users(platform: Any, customer_id: str) -> tuple[str, str]:
     from ossbss import iam
 
-    staff, subscriber = "bench-console-admin", "bench-console-subscriber"
+    # The subscriber's name carries its customer: a reused dataset may pick another one.
+    staff, subscriber = "bench-console-admin", f"bench-subscriber-{customer_id}"
     with platform.database.unit_of_work() as session:
         now = platform.clock.now()
         for username, role, party in (
