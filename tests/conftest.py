@@ -194,9 +194,11 @@ def acct_port(freeradius: RunningPeer) -> int:
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium driven by Playwright (no browser download)."""
+    """Debian's Chromium driven by Playwright (no browser download). Per test: Playwright's
+    sync API keeps an asyncio loop marked running in this thread while it is open, and later
+    tests that call asyncio.run() (the SNMP poller's) would find it."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
