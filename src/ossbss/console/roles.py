@@ -4,7 +4,7 @@ pages, and only their own data."""
 
 from __future__ import annotations
 
-from ossbss import iam
+from ossbss import catalog, iam
 
 STAFF = iam.ROLES  # every staff page is readable by every staff role
 CSR = frozenset({"csr"})  # customers, orders, suspend/resume, tickets on a customer's behalf
@@ -12,5 +12,6 @@ BILLING = frozenset({"billing"})  # bill runs, payments, bill adjustments, dunni
 NOC = frozenset({"noc"})  # alarms, tickets, devices
 CSR_OR_BILLING = CSR | BILLING
 TICKET_WORKERS = CSR | NOC  # open, note and move tickets
-CATALOG = frozenset({"admin"})  # offerings and prices (the catalog API's write role)
+# Offerings and prices: whoever the catalog API lets write them (admin today).
+CATALOG = catalog.PRODUCT_OFFERING.write_roles | catalog.PRODUCT_OFFERING_PRICE.write_roles
 CUSTOMER = frozenset({iam.CUSTOMER})  # the self-care portal

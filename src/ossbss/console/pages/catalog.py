@@ -19,7 +19,7 @@ from babel.numbers import get_currency_precision
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from ossbss import catalog, iam, tmf
+from ossbss import catalog, tmf
 from ossbss.console import roles
 from ossbss.console.web import Web, form_values
 from ossbss.iam import Principal
@@ -42,8 +42,6 @@ PAGE = 25
 # The prices a new offering may get from its form: (TMF priceType, form field, name suffix).
 NEW_PRICES = (("recurring", "recurring", "monthly"), ("oneTime", "one_time", "one-time"))
 MAX_CHOICES = 200  # specifications and categories offered in a form's select
-# Who may edit the catalog: the TMF620 resources' own write roles (admin today).
-WRITERS = catalog.PRODUCT_OFFERING.write_roles | catalog.PRODUCT_OFFERING_PRICE.write_roles
 
 
 @dataclass(frozen=True)
@@ -265,7 +263,6 @@ def register(router: APIRouter, web: Web) -> None:
             view=view,
             states=(DRAFT, *catalog.LIFECYCLE_STATES),
             kinds=tuple(KINDS),
-            may_edit=_may_edit(request),
         )
 
     @router.get("/catalog/offerings/new")
@@ -281,7 +278,7 @@ def register(router: APIRouter, web: Web) -> None:
                 choices(session, catalog.CATEGORY),
             )
 
-        specifications, categories = await web.read(request, WRITERS, work)
+        specifications, categories = await web.read(request, roles.CATALOG, work)
         return web.render(
             request,
             "catalog/new.html",
@@ -297,7 +294,7 @@ def register(router: APIRouter, web: Web) -> None:
         values = form_values(await request.form())
         try:
             offering = await web.write(
-                request, WRITERS, lambda s, viewer, now: create_offering(s, values, now)
+                request, roles.CATALOG, lambda s, viewer, now: create_offering(s, values, now)
             )
         except DomainError as exc:
             if not _form_mistake(exc):
@@ -326,7 +323,6 @@ def register(router: APIRouter, web: Web) -> None:
             view=view,
             values=values,
             error=error,
-            may_edit=_may_edit(request),
         )
 
     async def _patch(
@@ -341,7 +337,7 @@ def register(router: APIRouter, web: Web) -> None:
         try:
             await web.write(
                 request,
-                WRITERS,
+                roles.CATALOG,
                 lambda s, viewer, now: tmf.patch_resource(
                     s, resource=resource, resource_id=resource_id, patch=changes(values), now=now
                 ),
@@ -379,7 +375,9 @@ def register(router: APIRouter, web: Web) -> None:
         values = form_values(await request.form())
         try:
             await web.write(
-                request, WRITERS, lambda s, viewer, now: add_price(s, offering_id, values, now)
+                request,
+                roles.CATALOG,
+                lambda s, viewer, now: add_price(s, offering_id, values, now),
             )
         except DomainError as exc:
             if not _form_mistake(exc):
@@ -413,10 +411,6 @@ def register(router: APIRouter, web: Web) -> None:
             lambda values: {STATUS: values.get("status", "")},
             "Price lifecycle status changed",
         )
-
-    def _may_edit(request: Request) -> bool:
-        viewer = getattr(request.state, "viewer", None)
-        return viewer is not None and iam.may(viewer.role, WRITERS)
 
 
 def _form_mistake(exc: DomainError) -> bool:
